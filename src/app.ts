@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { GatewayMetrics } from './metrics.js'
+
+export interface AppOptions {
+  config: Config
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    metrics: GatewayMetrics
+  }
+}
+
+/**
+ * The whole gateway as a Fastify plugin. It never listens: `src/server.ts` does that, and tests
+ * build it with `buildApp()` (test/helpers/app.ts) and use `inject` / `injectWS`.
+ */
+const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
+  const instance = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  instance.decorate('config', opts.config)
+  instance.decorate('metrics', new GatewayMetrics())
+
+  // --- plugins: one per outside resource (each file has a `name` and its `dependencies`) ---
+
+  // --- routes: one file per endpoint group ---
+}
+
+export default fp(app, { name: 'fink-gateway' })
+
+export type App = FastifyInstance
