@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { GatewayMetrics } from './metrics.js'
+import auth from './auth/plugin.js'
 
 export interface AppOptions {
   config: Config
@@ -25,6 +26,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   instance.decorate('metrics', new GatewayMetrics())
 
   // --- plugins: one per outside resource (each file has a `name` and its `dependencies`) ---
+  await instance.register(auth)
 
   // --- routes: one file per endpoint group ---
 }
