@@ -1,0 +1,499 @@
+/**
+ * One client session: one node-rdkafka KafkaConsumer in its own consumer group, pulled on
+ * demand, committing only what the client has. Transport-independent: REST, WebSocket (and a
+ * later SSE transport) drive it through this API:
+ *
+ *   const session = new ClientSession({ config, transport, principal, groupId, topics, start, log, metrics })
+ *   await session.open(timeoutMs)              // connect + subscribe; KafkaError (503/404/403) on failure
+ *   const records = await session.pull(max, deadline, signal?)
+ *       // up to `max` records, returns as soon as `max` are there or at `deadline` (epoch ms)
+ *       // or when `signal` aborts; records are "in flight" until one of:
+ *   session.delivered(records)                 // the client has them: commit offset+1 per partition
+ *   session.acknowledge(topic, partition, offset) // ack=manual: commit up to offset+1 (delivered() not called)
+ *   await session.redeliver(records)           // the client did not get them: seek back so they come again
+ *   await session.lag()                        // per assigned partition: next offset, high watermark, lag
+ *   await session.close()                      // idempotent; commits what was delivered, bounded disconnect
+ *
+ * Rules kept here (DESIGN.md): non-flowing consume(n) only when the transport asks; auto commit
+ * and auto offset store off; `start` applied on assignment through a rebalance callback
+ * (OFFSET_BEGINNING / OFFSET_END, or offsetsForTimes looked up when the session opens); never a
+ * consume call after disconnect, and disconnect only once no consume call is in flight
+ * (node-rdkafka#1057); disconnect bounded by a timeout (librdkafka#4486).
+ *
+ * A throw-away session (no group_id: `fink-gateway-tmp-<uuid>`) starts at `latest` unless told
+ * otherwise and never commits, so it leaves no offsets behind in Kafka.
+ */
+import { randomUUID } from 'node:crypto'
+import rdkafka, { type KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition, type TopicPartitionOffset } from 'node-rdkafka'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from '../config.js'
+import type { GatewayMetrics } from '../metrics.js'
+import type { Principal } from '../auth/principal.js'
+import { consumerOptions } from './consumer-options.js'
+import { KafkaError, isTransient, kafkaError } from './errors.js'
+
+const E = rdkafka.CODES.ERRORS
+const OFFSET_BEGINNING = -2
+const OFFSET_END = -1
+
+/** How long one native consume call may wait for the next message: also bounds how long close() waits for it. */
+const CONSUME_WAIT_MS = 100
+const DISCONNECT_TIMEOUT_MS = 5000
+const SEEK_TIMEOUT_MS = 2000
+const WATERMARK_TIMEOUT_MS = 2000
+
+export type Transport = 'rest' | 'ws' | 'sse'
+
+export type StartPosition =
+  | { kind: 'earliest' }
+  | { kind: 'latest' }
+  | { kind: 'time', ms: number }
+
+export function sameStart (a: StartPosition | undefined, b: StartPosition | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  if (a.kind !== b.kind) return false
+  return a.kind !== 'time' || a.ms === (b as { ms: number }).ms
+}
+
+/** A Kafka message as the decoder takes it (structurally src/avro's KafkaRecord). */
+export interface SessionRecord {
+  topic: string
+  partition: number
+  offset: number
+  timestamp: number | undefined
+  key: Buffer | null | undefined
+  value: Buffer | null | undefined
+  size: number
+}
+
+export interface PartitionLag {
+  topic: string
+  partition: number
+  /** The next offset this session would deliver (null before anything is known). */
+  next: number | null
+  low: number
+  high: number
+  lag: number
+}
+
+export interface ClientSessionOptions {
+  config: Config
+  transport: Transport
+  principal: Principal
+  /** The client's group; null for a throw-away group (streams without group_id). */
+  groupId: string | null
+  topics: readonly string[]
+  start?: StartPosition | undefined
+  log: FastifyBaseLogger
+  metrics: GatewayMetrics
+}
+
+type State = 'new' | 'opening' | 'open' | 'closed'
+
+function isConnectivity (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return code === E.ERR__ALL_BROKERS_DOWN || code === E.ERR__TRANSPORT || code === E.ERR__RESOLVE
+}
+
+const tpKey = (topic: string, partition: number): string => `${partition}\u0000${topic}`
+
+export class ClientSession {
+  readonly id = randomUUID()
+  readonly transport: Transport
+  readonly principal: Principal
+  readonly groupId: string
+  readonly ephemeral: boolean
+  readonly topics: readonly string[]
+  readonly start: StartPosition | undefined
+  readonly log: FastifyBaseLogger
+  readonly createdAt = Date.now()
+
+  private readonly config: Config
+  private readonly metrics: GatewayMetrics
+  private consumer: KafkaConsumer | null = null
+  private state: State = 'new'
+  private counted = false
+  private closing: Promise<void> | null = null
+  private inflightConsume: Promise<unknown> | null = null
+  /** Offsets found by offsetsForTimes for `start` = a time, by partition. */
+  private readonly timeOffsets = new Map<string, number>()
+  /** Partitions whose start position was applied already in this session, or that have a commit. */
+  private readonly positioned = new Set<string>()
+  private assignment: TopicPartition[] = []
+  private assignedWaiters: Array<() => void> = []
+  private assignedOnce = false
+  /** Next offset to commit, by partition, waiting for the next commit call. */
+  private readonly toCommit = new Map<string, TopicPartitionOffset>()
+  /** Next offset the client has not received yet, by partition (offset of the last delivered + 1). */
+  private readonly nextToDeliver = new Map<string, number>()
+  /** Records pulled and not yet marked delivered or redelivered. */
+  private inFlight = 0
+  readonly stats = { pulled: 0, delivered: 0, commits: 0, redelivered: 0 }
+
+  constructor (opts: ClientSessionOptions) {
+    this.config = opts.config
+    this.metrics = opts.metrics
+    this.transport = opts.transport
+    this.principal = opts.principal
+    this.ephemeral = opts.groupId === null
+    this.groupId = opts.groupId ?? `fink-gateway-tmp-${randomUUID()}`
+    this.topics = [...opts.topics]
+    // A throw-away group has no committed offsets to resume from: it starts at the live end.
+    this.start = opts.start ?? (this.ephemeral ? { kind: 'latest' } : undefined)
+    this.log = opts.log.child({ session: this.id, transport: this.transport, group: this.groupId })
+  }
+
+  get closed (): boolean { return this.state === 'closed' }
+  get isOpen (): boolean { return this.state === 'open' }
+
+  /** Partitions assigned to this session's consumer now. */
+  assignedPartitions (): TopicPartition[] { return this.assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition })) }
+
+  /**
+   * Connects and subscribes. Fails with a KafkaError within `timeoutMs` when the brokers cannot
+   * be reached; the session is closed (and its resources released) on failure.
+   */
+  async open (timeoutMs: number): Promise<void> {
+    if (this.state !== 'new') throw new Error('ClientSession.open called twice')
+    this.state = 'opening'
+    this.counted = true
+    this.metrics.sessionsOpen.inc({ transport: this.transport })
+    this.metrics.sessionsOpenedTotal.inc({ transport: this.transport })
+    const consumer = new rdkafka.KafkaConsumer(
+      consumerOptions(this.config, {
+        groupId: this.groupId,
+        credentials: this.principal.credentials,
+        rebalance: (err: LibrdKafkaError, assignment: TopicPartition[]) => { this.onRebalance(err, assignment) },
+        offsetCommit: (err: LibrdKafkaError | undefined, offsets: TopicPartitionOffset[]) => { this.onOffsetCommit(err, offsets) }
+      }),
+      { 'auto.offset.reset': this.start?.kind === 'latest' ? 'latest' : 'earliest' }
+    )
+    this.consumer = consumer
+    consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        consumer.connect({ topic: this.topics[0], allTopics: false, timeout: timeoutMs }, (err) => {
+          if (err !== null && err !== undefined) reject(kafkaError(err, 'cannot connect to Kafka')); else resolve()
+        })
+      })
+      if (this.closed) throw new KafkaError('FG_SHUTTING_DOWN', 'the session was closed while it opened')
+      if (this.start?.kind === 'time') await this.lookUpTimeOffsets(this.start.ms, timeoutMs)
+      if (this.closed) throw new KafkaError('FG_SHUTTING_DOWN', 'the session was closed while it opened')
+      consumer.subscribe([...this.topics])
+      this.state = 'open'
+      this.log.debug({ topics: this.topics, start: this.start }, 'session open')
+    } catch (err) {
+      await this.close()
+      throw kafkaError(err, 'cannot open the session')
+    }
+  }
+
+  private async lookUpTimeOffsets (ms: number, timeoutMs: number): Promise<void> {
+    const consumer = this.consumer
+    if (consumer === null) return
+    const partitions: TopicPartitionOffset[] = []
+    for (const topic of this.topics) {
+      const metadata = await new Promise<rdkafka.Metadata>((resolve, reject) => {
+        consumer.getMetadata({ topic, allTopics: false, timeout: timeoutMs }, (err, data) => {
+          if (err !== null && err !== undefined) reject(err); else resolve(data)
+        })
+      })
+      const found = metadata.topics.find((t) => t.name === topic)
+      for (const p of found?.partitions ?? []) partitions.push({ topic, partition: p.id, offset: ms })
+    }
+    if (partitions.length === 0) return
+    const offsets = await new Promise<TopicPartitionOffset[]>((resolve, reject) => {
+      consumer.offsetsForTimes(partitions, timeoutMs, (err, result) => {
+        if (err !== null && err !== undefined) reject(err); else resolve(result)
+      })
+    })
+    // -1 (no message at or after that time) is OFFSET_END: the session waits for new ones.
+    for (const tp of offsets) this.timeOffsets.set(tpKey(tp.topic, tp.partition), tp.offset)
+  }
+
+  private startOffsetFor (tp: TopicPartition): number | undefined {
+    const key = tpKey(tp.topic, tp.partition)
+    if (this.positioned.has(key)) return undefined
+    this.positioned.add(key)
+    switch (this.start?.kind) {
+      case 'earliest': return OFFSET_BEGINNING
+      case 'latest': return OFFSET_END
+      case 'time': return this.timeOffsets.get(key) ?? OFFSET_END
+      default: return undefined
+    }
+  }
+
+  /**
+   * Runs on the JavaScript thread when the group assigns or revokes partitions. `start` applies
+   * once per partition per session (the first time it is assigned); afterwards, and for
+   * sessions without `start`, the group's committed offsets decide (else auto.offset.reset).
+   */
+  private onRebalance (err: LibrdKafkaError, assignment: TopicPartition[]): void {
+    const consumer = this.consumer
+    if (consumer === null) return
+    try {
+      if (err.code === E.ERR__ASSIGN_PARTITIONS) {
+        const withStart = assignment.map((tp) => {
+          const offset = this.startOffsetFor(tp)
+          return offset === undefined ? { topic: tp.topic, partition: tp.partition } : { topic: tp.topic, partition: tp.partition, offset }
+        })
+        consumer.assign(withStart)
+        this.assignment = assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition }))
+        this.assignedOnce = true
+        this.log.debug({ assignment: withStart }, 'partitions assigned')
+        const waiters = this.assignedWaiters
+        this.assignedWaiters = []
+        for (const resolve of waiters) resolve()
+      } else if (err.code === E.ERR__REVOKE_PARTITIONS) {
+        // Commit what the client already has before another member takes these partitions.
+        this.commitDelivered()
+        consumer.unassign()
+        this.assignment = []
+        this.log.debug('partitions revoked')
+      } else {
+        this.log.warn({ err }, 'rebalance error')
+      }
+    } catch (error) {
+      if (consumer.isConnected() && this.state !== 'closed') this.log.warn({ err: error }, 'rebalance handling failed')
+    }
+  }
+
+  private onOffsetCommit (err: LibrdKafkaError | undefined, offsets: TopicPartitionOffset[]): void {
+    if (err === undefined || err === null) {
+      this.metrics.commitsTotal.inc()
+      this.stats.commits++
+      return
+    }
+    const code = typeof err === 'number' ? err : err.code
+    if (code === E.ERR__NO_OFFSET) return
+    this.metrics.commitErrorsTotal.inc()
+    this.log.warn({ err, offsets }, 'offset commit failed')
+  }
+
+  /** Resolves once the group has assigned partitions (or after timeoutMs, or on close). Pull drives the assignment. */
+  async whenAssigned (timeoutMs: number): Promise<boolean> {
+    if (this.assignedOnce) return true
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { done(false) }, timeoutMs)
+      const done = (value: boolean): void => {
+        clearTimeout(timer)
+        this.assignedWaiters = this.assignedWaiters.filter((w) => w !== onAssigned)
+        resolve(value)
+      }
+      const onAssigned = (): void => { done(true) }
+      this.assignedWaiters.push(onAssigned)
+    })
+  }
+
+  private async consumeOnce (max: number): Promise<Message[]> {
+    const consumer = this.consumer
+    if (consumer === null || this.state !== 'open') return []
+    const call = new Promise<Message[]>((resolve, reject) => {
+      consumer.consume(max, (err, messages) => {
+        if (err !== null && err !== undefined) reject(err); else resolve(messages)
+      })
+    })
+    this.inflightConsume = call.catch(() => {})
+    try {
+      return await call
+    } finally {
+      this.inflightConsume = null
+    }
+  }
+
+  /**
+   * Up to `max` records; returns as soon as `max` are there, at `deadline` (epoch ms), or when
+   * `signal` aborts, with what it has. Transient Kafka errors are retried until the deadline;
+   * a missing topic or refused access throws a KafkaError. If nothing at all could be fetched
+   * because the brokers are down the whole time, throws FG_KAFKA_UNAVAILABLE at the deadline.
+   */
+  async pull (max: number, deadline: number, signal?: AbortSignal): Promise<SessionRecord[]> {
+    const records: SessionRecord[] = []
+    let transientError: unknown = null
+    while (records.length < max && this.state === 'open' && signal?.aborted !== true) {
+      let messages: Message[]
+      try {
+        messages = await this.consumeOnce(max - records.length)
+        transientError = null
+      } catch (err) {
+        if (this.state !== 'open') break
+        if (!isTransient(err)) throw kafkaError(err, 'reading from Kafka failed')
+        transientError = err
+        this.log.debug({ err }, 'transient consume error')
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        messages = []
+      }
+      for (const m of messages) {
+        records.push({
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          timestamp: m.timestamp,
+          key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key,
+          value: m.value,
+          size: m.size
+        })
+      }
+      if (records.length > 0 && messages.length === 0) break
+      if (Date.now() >= deadline) break
+    }
+    if (records.length === 0 && isConnectivity(transientError)) {
+      throw kafkaError(transientError, 'Kafka cannot be reached')
+    }
+    this.stats.pulled += records.length
+    this.inFlight += records.length
+    return records
+  }
+
+  /** The client has these records: remember and commit offset+1 per partition (not for throw-away groups). */
+  delivered (records: readonly SessionRecord[], commit = true): void {
+    for (const r of records) {
+      const key = tpKey(r.topic, r.partition)
+      const next = r.offset + 1
+      if ((this.nextToDeliver.get(key) ?? -1) < next) this.nextToDeliver.set(key, next)
+      if (commit) this.stageCommit(r.topic, r.partition, next)
+    }
+    this.inFlight = Math.max(0, this.inFlight - records.length)
+    this.stats.delivered += records.length
+    if (commit) this.commitDelivered()
+  }
+
+  /**
+   * ack=manual: the client confirms it has everything of this partition up to `offset`.
+   * Returns false when that offset was never sent to this client (nothing is committed then).
+   */
+  acknowledge (topic: string, partition: number, offset: number): boolean {
+    const next = this.nextToDeliver.get(tpKey(topic, partition))
+    if (next === undefined || offset >= next || offset < 0) return false
+    this.stageCommit(topic, partition, offset + 1)
+    this.commitDelivered()
+    return true
+  }
+
+  private stageCommit (topic: string, partition: number, next: number): void {
+    if (this.ephemeral) return
+    const key = tpKey(topic, partition)
+    const staged = this.toCommit.get(key)
+    if (staged === undefined || staged.offset < next) this.toCommit.set(key, { topic, partition, offset: next })
+    // A partition with a commit of ours is positioned by it from now on, not by `start`.
+    this.positioned.add(key)
+  }
+
+  /** Sends staged offsets to Kafka (asynchronous; results counted in the commit metrics). */
+  commitDelivered (): void {
+    const consumer = this.consumer
+    if (this.toCommit.size === 0 || consumer === null || !consumer.isConnected()) return
+    const offsets = [...this.toCommit.values()]
+    this.toCommit.clear()
+    try {
+      consumer.commit(offsets)
+    } catch (err) {
+      this.metrics.commitErrorsTotal.inc()
+      this.log.warn({ err, offsets }, 'offset commit refused')
+    }
+  }
+
+  /**
+   * The client did not get these records (its connection closed before the response was
+   * written): seek each partition back to its first undelivered offset, so the next pull
+   * returns them again.
+   */
+  async redeliver (records: readonly SessionRecord[]): Promise<void> {
+    this.inFlight = Math.max(0, this.inFlight - records.length)
+    const consumer = this.consumer
+    if (records.length === 0 || consumer === null || this.state !== 'open') return
+    const first = new Map<string, TopicPartitionOffset>()
+    for (const r of records) {
+      const key = tpKey(r.topic, r.partition)
+      const seen = first.get(key)
+      if (seen === undefined || r.offset < seen.offset) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset })
+    }
+    await this.inflightConsume
+    await Promise.all([...first.values()].map(async (tp) => {
+      await new Promise<void>((resolve) => {
+        consumer.seek(tp, SEEK_TIMEOUT_MS, (err) => {
+          if (err !== null && err !== undefined) this.log.warn({ err, tp }, 'seek back for redelivery failed')
+          resolve()
+        })
+      })
+    }))
+    this.stats.redelivered += records.length
+    this.log.debug({ positions: [...first.values()] }, 'undelivered records will come again')
+  }
+
+  /** Lag of each assigned partition, from the high watermark and what this session delivered. */
+  async lag (): Promise<PartitionLag[]> {
+    const consumer = this.consumer
+    if (consumer === null || this.state !== 'open') return []
+    const assignment = this.assignedPartitions()
+    let positions: TopicPartitionOffset[] = []
+    try { positions = consumer.position(assignment) } catch { positions = [] }
+    return await Promise.all(assignment.map(async (tp) => {
+      const key = tpKey(tp.topic, tp.partition)
+      const watermarks = await new Promise<{ lowOffset: number, highOffset: number } | null>((resolve) => {
+        consumer.queryWatermarkOffsets(tp.topic, tp.partition, WATERMARK_TIMEOUT_MS, (err, offsets) => {
+          resolve(err !== null && err !== undefined ? null : offsets)
+        })
+      })
+      const position = positions.find((p) => p.topic === tp.topic && p.partition === tp.partition)?.offset
+      const fetched = position !== undefined && position >= 0 ? position : null
+      const next = this.nextToDeliver.get(key) ?? fetched
+      const low = watermarks?.lowOffset ?? 0
+      const high = watermarks?.highOffset ?? 0
+      return { topic: tp.topic, partition: tp.partition, next, low, high, lag: Math.max(0, high - (next ?? low)) }
+    }))
+  }
+
+  /** The next offset to deliver per partition (where a stalled client stopped). */
+  positions (): Array<{ topic: string, partition: number, next: number }> {
+    return [...this.nextToDeliver.entries()].map(([key, next]) => {
+      const sep = key.indexOf('\u0000')
+      return { topic: key.slice(sep + 1), partition: Number(key.slice(0, sep)), next }
+    })
+  }
+
+  /**
+   * Idempotent: commits what was delivered, waits for an in-flight consume call, then
+   * disconnects once, bounded by a timeout. Resources are released on every path.
+   */
+  async close (): Promise<void> {
+    if (this.closing !== null) return await this.closing
+    this.state = 'closed'
+    this.closing = this.teardown()
+    return await this.closing
+  }
+
+  private async teardown (): Promise<void> {
+    const consumer = this.consumer
+    const waiters = this.assignedWaiters
+    this.assignedWaiters = []
+    for (const resolve of waiters) resolve()
+    try {
+      if (consumer !== null) {
+        await this.inflightConsume
+        this.commitDelivered()
+        if (consumer.isConnected()) {
+          let timer: NodeJS.Timeout | undefined
+          const finished = await Promise.race([
+            new Promise<boolean>((resolve) => { consumer.disconnect(() => { resolve(true) }) }),
+            new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, DISCONNECT_TIMEOUT_MS) })
+          ])
+          clearTimeout(timer)
+          if (!finished) this.log.warn('consumer disconnect timed out; leaving it to librdkafka')
+        }
+        consumer.removeAllListeners()
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'closing the consumer failed')
+    } finally {
+      this.consumer = null
+      if (this.counted) {
+        this.counted = false
+        this.metrics.sessionsOpen.dec({ transport: this.transport })
+      }
+      this.log.debug({ stats: this.stats }, 'session closed')
+    }
+  }
+}
+
+export { KafkaError }
