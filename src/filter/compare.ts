@@ -1,0 +1,66 @@
+/**
+ * Value semantics of the filter language. Decoded Avro values mix `number` (int, float, double)
+ * and `bigint` (long): numbers compare exactly across the two, never through a rounding
+ * conversion. A value the item shows as null (missing, null, NaN, ±Infinity) is null here too.
+ */
+import type { CompareOp, Literal } from './parser.js'
+
+/** True for what the filter treats as null: missing, null, and non-finite numbers. */
+export function isNullish (value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'number' && !Number.isFinite(value))
+}
+
+/** Exact order of two numeric values: negative, zero or positive. Both must be finite. */
+export function compareNumeric (a: number | bigint, b: number | bigint): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0
+  return typeof a === 'number' ? compareDoubleToBigint(a, b as bigint) : -compareDoubleToBigint(b as number, a as bigint)
+}
+
+function compareDoubleToBigint (x: number, b: bigint): number {
+  // Every finite double's integer part converts to bigint exactly.
+  const floor = Math.floor(x)
+  const whole = BigInt(floor)
+  if (whole < b) return -1
+  if (whole > b) return 1
+  return x === floor ? 0 : 1
+}
+
+function isNumeric (value: unknown): value is number | bigint {
+  return typeof value === 'number' || typeof value === 'bigint'
+}
+
+function order (a: unknown, b: unknown): number | undefined {
+  if (isNumeric(a) && isNumeric(b)) return compareNumeric(a, b)
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0
+  return undefined
+}
+
+function equal (a: unknown, b: unknown): boolean {
+  if (isNumeric(a) && isNumeric(b)) return compareNumeric(a, b) === 0
+  if (typeof a === 'string' || typeof a === 'boolean') return a === b
+  return false
+}
+
+/**
+ * `a op b`. False whenever either side is null (use `is null`); `!=` is true for values of
+ * different kinds; ordering needs two numbers or two strings.
+ */
+export function compareValues (op: CompareOp, a: unknown, b: unknown): boolean {
+  if (isNullish(a) || isNullish(b)) return false
+  switch (op) {
+    case '==': return equal(a, b)
+    case '!=': return !equal(a, b)
+    default: {
+      const sign = order(a, b)
+      if (sign === undefined) return false
+      return op === '<' ? sign < 0 : op === '<=' ? sign <= 0 : op === '>' ? sign > 0 : sign >= 0
+    }
+  }
+}
+
+/** `value in (…)`: false for a null value unless the list holds null. */
+export function isIn (value: unknown, list: readonly Literal[]): boolean {
+  if (isNullish(value)) return list.includes(null)
+  return list.some((item) => item !== null && equal(value, item))
+}
