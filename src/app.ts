@@ -4,6 +4,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { GatewayMetrics } from './metrics.js'
 import auth from './auth/plugin.js'
+import lifecycle from './plugins/lifecycle.js'
+import httpMetrics from './plugins/http-metrics.js'
+import docs from './plugins/docs.js'
+import kafkaHealth from './plugins/kafka-health.js'
+import healthRoutes from './routes/health.js'
+import metricsRoutes from './routes/metrics.js'
 
 export interface AppOptions {
   config: Config
@@ -26,9 +32,15 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   instance.decorate('metrics', new GatewayMetrics())
 
   // --- plugins: one per outside resource (each file has a `name` and its `dependencies`) ---
+  await instance.register(lifecycle)
+  await instance.register(httpMetrics)
+  await instance.register(docs) // before the routes: it collects them as they are added
+  await instance.register(kafkaHealth)
   await instance.register(auth)
 
   // --- routes: one file per endpoint group ---
+  await instance.register(healthRoutes)
+  await instance.register(metricsRoutes)
 }
 
 export default fp(app, { name: 'fink-gateway' })
