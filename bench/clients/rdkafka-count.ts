@@ -1,0 +1,50 @@
+/**
+ * Baseline: node-rdkafka's consume(n) loop that only counts messages, with the gateway's own
+ * consumer settings (src/kafka/consumer-options.ts), so the gap to the gateway is what the
+ * gateway adds: decoding, JSON, the transport.
+ */
+import Kafka from 'node-rdkafka'
+import { loadConfig } from '../../src/config.js'
+import { consumerOptions } from '../../src/kafka/consumer-options.js'
+import { clientOptions, nowMs, report, type DrainFigures } from './common.js'
+
+interface Options { brokers: string, topic: string, group: string, alerts: number, batch: number, timeoutMs: number }
+
+const opts = clientOptions<Options>()
+const config = loadConfig({ KAFKA_BROKERS: opts.brokers, LOG_LEVEL: 'silent' })
+const consumer = new Kafka.KafkaConsumer(
+  consumerOptions(config, { groupId: opts.group, credentials: null }),
+  { 'auto.offset.reset': 'earliest' }
+)
+
+const figures: DrainFigures = { alerts: 0, firstBatch: 0, startMs: nowMs(), firstMs: 0, lastMs: 0, bytes: 0 }
+const deadline = Date.now() + opts.timeoutMs
+
+await new Promise<void>((resolve, reject) => {
+  consumer.connect({ timeout: 10000 }, (err) => { if (err !== null && err !== undefined) reject(err); else resolve() })
+})
+consumer.subscribe([opts.topic])
+
+const consumeBatch = (): Promise<Kafka.Message[]> => new Promise((resolve, reject) => {
+  consumer.consume(opts.batch, (err, messages) => { if (err !== null && err !== undefined) reject(err); else resolve(messages) })
+})
+
+while (figures.alerts < opts.alerts && Date.now() < deadline) {
+  const messages = await consumeBatch()
+  if (messages.length === 0) continue
+  const at = nowMs()
+  if (figures.alerts === 0) {
+    figures.firstMs = at
+    figures.firstBatch = messages.length
+  }
+  figures.alerts += messages.length
+  for (const m of messages) figures.bytes = (figures.bytes ?? 0) + (m.value?.length ?? 0)
+  figures.lastMs = at
+}
+
+await new Promise<void>((resolve) => {
+  const timer = setTimeout(resolve, 5000)
+  consumer.disconnect(() => { clearTimeout(timer); resolve() })
+})
+report(figures)
+process.exit(0)

@@ -1,0 +1,129 @@
+/**
+ * `npm run bench`: the benchmarks, side by side on one topic of real ZTF alerts.
+ *   npm run bench                 full run (20 000 alerts, 3 runs a case) → bench/results/latest.json, dated copy, latest.png
+ *   npm run bench -- --quick      smoke run (< 3 minutes, 3 000 alerts)     → bench/results/quick.json, quick.png
+ *   npm run bench -- --only=kcat,ws   only these cases (kcat rdkafka python ws rest fanout latency sessions decode)
+ *   npm run bench -- --profile    CPU profile of the gateway during the WebSocket case → bench/results/profile/
+ * KAFKA_BROKERS selects the Kafka; unset, the project's local Kafka is started and stopped.
+ */
+import { join } from 'node:path'
+import { BENCH_DIR } from './child.js'
+import { kcatCase, pythonCase, rdkafkaCase } from './cases/baselines.js'
+import { makePlan, type BenchContext } from './context.js'
+import { createTopic, deleteTopic, kafkaEnvironment, kafkaVersion } from './kafka.js'
+import { fillTopic, loadAlertSource } from './load.js'
+import { describeMachine } from './machine.js'
+import { pythonEnvironment } from './python-env.js'
+import { checkTargets, computeRatios, writeResults } from './results.js'
+import { round } from './stats.js'
+import type { ThroughputCase } from './figures.js'
+
+const CASES = ['kcat', 'rdkafka', 'python', 'ws', 'rest', 'fanout', 'latency', 'sessions', 'decode'] as const
+type CaseName = typeof CASES[number]
+
+function parseArgs (argv: string[]): { quick: boolean, only: Set<CaseName>, profile: boolean } {
+  let quick = false
+  let profile = false
+  let only = new Set<CaseName>(CASES)
+  for (const arg of argv) {
+    if (arg === '--quick') quick = true
+    else if (arg === '--profile') profile = true
+    else if (arg.startsWith('--only=')) {
+      const names = arg.slice('--only='.length).split(',').filter((n) => n.length > 0)
+      for (const name of names) {
+        if (!(CASES as readonly string[]).includes(name)) throw new Error(`unknown case ${name}: one of ${CASES.join(', ')}`)
+      }
+      only = new Set(names as CaseName[])
+    } else throw new Error(`unknown argument ${arg}: see the head of bench/run.ts`)
+  }
+  return { quick, only, profile }
+}
+
+const began = Date.now()
+const log = (line: string): void => {
+  console.log(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`)
+}
+
+const args = parseArgs(process.argv.slice(2))
+const plan = makePlan(args.quick)
+const runId = `${process.pid}-${Date.now().toString(36)}`
+const date = new Date().toISOString()
+
+const kafka = await kafkaEnvironment()
+const topic = `bench_alerts_${runId.replace(/-/g, '_')}`
+let exitCode = 0
+try {
+  log(`Kafka ${kafka.brokers}${kafka.started ? ' (started by the bench)' : ''}; mode ${args.quick ? 'quick' : 'full'}`)
+  const python = await pythonEnvironment(log)
+  log(`python: ${python.consumer ?? 'none'} ${python.consumerVersion ?? ''}${python.notes.length > 0 ? ` (${python.notes.join('; ')})` : ''}`)
+  const machine = describeMachine({ kafka: await kafkaVersion(kafka.brokers), brokers: kafka.brokers, python: python.version })
+
+  const source = await loadAlertSource()
+  log(`alerts: ${source.records.length} ZTF alerts from ${source.files.length} files in ${source.dir}, mean value ${Math.round(source.meanValueBytes / 1024)} KB, key (writer schema) ${Math.round(source.meanKeyBytes / 1024)} KB`)
+  await createTopic(kafka.brokers, topic, plan.partitions)
+  const filled = await fillTopic(kafka.brokers, topic, source, plan.alerts, plan.partitions)
+  if (filled.failed > 0 || filled.delivered !== plan.alerts) throw new Error(`loading the topic: ${filled.delivered} delivered, ${filled.failed} failed of ${plan.alerts}`)
+  log(`topic ${topic}: ${plan.alerts} alerts in ${plan.partitions} partitions, loaded in ${filled.seconds.toFixed(1)} s`)
+
+  const ctx: BenchContext = { plan, brokers: kafka.brokers, topic, source, python, runId, log }
+  const cases: Record<string, unknown> = {}
+  const errors: string[] = []
+  const throughput: Record<string, ThroughputCase | undefined> = {}
+  const record = (name: string, result: ThroughputCase): void => {
+    cases[name] = result
+    throughput[name] = result
+    if (result.error !== undefined) errors.push(`${name}: ${result.error}`)
+    log(`${name}: median ${result.rate?.median ?? '?'} alerts/s (min ${result.rate?.min ?? '?'}, max ${result.rate?.max ?? '?'})`)
+  }
+
+  if (args.only.has('kcat')) { log('case kcat'); record('kcat', await kcatCase(ctx)) }
+  if (args.only.has('rdkafka')) { log('case rdkafka-count'); record('rdkafka_count', await rdkafkaCase(ctx)) }
+  if (args.only.has('python')) { log('case python'); record('python_client', await pythonCase(ctx)) }
+
+  const ratios = computeRatios({
+    kcat: throughput.kcat,
+    rdkafka: throughput.rdkafka_count,
+    python: throughput.python_client,
+    ws: throughput.ws,
+    wsExclude: throughput.ws_exclude_cutouts,
+    rest: throughput.rest,
+    restExclude: throughput.rest_exclude_cutouts
+  })
+  const latency = null
+  const idleRss = null
+  const body = {
+    schema_version: 1,
+    date,
+    mode: args.quick ? 'quick' : 'full',
+    duration_s: round((Date.now() - began) / 1000),
+    machine,
+    data: {
+      topic_alerts: plan.alerts,
+      partitions: plan.partitions,
+      distinct_alerts: source.records.length,
+      files: source.files,
+      mean_value_kb: round(source.meanValueBytes / 1024),
+      mean_key_kb: round(source.meanKeyBytes / 1024),
+      key: 'the writer schema as JSON text (Fink\'s first key convention)',
+      load_seconds: round(filled.seconds)
+    },
+    plan,
+    cases,
+    ratios,
+    latency_ms: latency,
+    idle_session_rss_mb: idleRss,
+    targets: checkTargets(ratios, latency, idleRss),
+    errors
+  }
+  const written = await writeResults(join(BENCH_DIR, 'results'), { quick: args.quick, date }, body)
+  log(`results: ${written.join(', ')}`)
+  log(`ratios: ${JSON.stringify(ratios)}`)
+  if (errors.length > 0) log(`cases with errors: ${errors.join('; ')}`)
+} catch (err) {
+  log(`failed: ${(err as Error).stack ?? String(err)}`)
+  exitCode = 1
+} finally {
+  await deleteTopic(kafka.brokers, topic).catch(() => {})
+  await kafka.stop()
+}
+process.exit(exitCode)
