@@ -14,7 +14,7 @@ export function isNullish (value: unknown): boolean {
 export function compareNumeric (a: number | bigint, b: number | bigint): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0
-  return typeof a === 'number' ? compareDoubleToBigint(a, b as bigint) : -compareDoubleToBigint(b as number, a as bigint)
+  return typeof a === 'number' ? compareDoubleToBigint(a, b as bigint) : 0 - compareDoubleToBigint(b as number, a as bigint)
 }
 
 function compareDoubleToBigint (x: number, b: bigint): number {

@@ -212,8 +212,11 @@ class Parser {
     const values: Literal[] = []
     for (;;) {
       const token = this.peek()
-      const operand = this.parseOperand()
-      if (operand.kind !== 'literal') this.fail(token, 'a number, a string, true, false or null')
+      const word = keyword(token)
+      const isLiteral = token.kind === TokenKind.number || token.kind === TokenKind.string ||
+        word === 'true' || word === 'false' || word === 'null'
+      if (!isLiteral) this.fail(token, 'a number, a string, true, false or null')
+      const operand = this.parseOperand() as Extract<Operand, { kind: 'literal' }>
       if (values.length === FILTER_LIMITS.maxInList) {
         throw new FilterSyntaxError(`the 'in' list at position ${token.position} has more than ${FILTER_LIMITS.maxInList} values`, token.position)
       }
