@@ -10,6 +10,7 @@ import docs from './plugins/docs.js'
 import kafkaHealth from './plugins/kafka-health.js'
 import healthRoutes from './routes/health.js'
 import metricsRoutes from './routes/metrics.js'
+import dashboardRoutes from './routes/dashboard.js'
 
 export interface AppOptions {
   config: Config
@@ -41,6 +42,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   // --- routes: one file per endpoint group ---
   await instance.register(healthRoutes)
   await instance.register(metricsRoutes)
+  await instance.register(dashboardRoutes)
 }
 
 export default fp(app, { name: 'fink-gateway' })

@@ -1,0 +1,93 @@
+/**
+ * The gateway's HTTP API as the dashboard uses it. Every alert request asks for int64=string so
+ * 64-bit ids (candid, diaSourceId) keep every digit in JavaScript.
+ * With AUTH_MODE=kafka the user signs in with their Kafka credentials: REST calls carry HTTP
+ * Basic, the WebSocket a single-use ticket from POST /auth/ticket.
+ */
+export interface Item {
+  topic: string
+  partition: number
+  offset: number | string
+  timestamp: number | null
+  key: string | null
+  schema: string | null
+  alert: Record<string, unknown> | null
+  error?: { code: string, message: string }
+}
+
+export class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string | undefined, message: string) {
+    super(message)
+  }
+}
+
+const CREDENTIALS_KEY = 'fink-gateway.credentials'
+
+export function credentials (): string | null {
+  return sessionStorage.getItem(CREDENTIALS_KEY)
+}
+
+export function signIn (username: string, password: string): void {
+  sessionStorage.setItem(CREDENTIALS_KEY, btoa(`${username}:${password}`))
+}
+
+export function signOut (): void {
+  sessionStorage.removeItem(CREDENTIALS_KEY)
+}
+
+function headers (): HeadersInit {
+  const basic = credentials()
+  return basic === null ? {} : { authorization: `Basic ${basic}` }
+}
+
+export async function request (path: string, init: RequestInit = {}): Promise<Response> {
+  const response = await fetch(path, { ...init, headers: { ...headers(), ...(init.headers ?? {}) } })
+  if (!response.ok) {
+    let code: string | undefined
+    let message = `${response.status} ${response.statusText}`
+    try {
+      const body = await response.json() as { code?: string, message?: string }
+      code = body.code
+      if (typeof body.message === 'string') message = body.message
+    } catch { /* not JSON: keep the status line */ }
+    throw new ApiError(response.status, code, message)
+  }
+  return response
+}
+
+export async function getJson<T> (path: string): Promise<T> {
+  return await (await request(path)).json() as T
+}
+
+export function alertPath (topic: string, partition: number | string, offset: number | string): string {
+  return `/alerts/${encodeURIComponent(topic)}/${partition}/${offset}`
+}
+
+export function explorePath (topic: string, partition: number | string, offset: number | string): string {
+  return `/explore/${encodeURIComponent(topic)}/${partition}/${offset}`
+}
+
+/** Cutout images need the credentials too when there are some: then they are fetched as blobs. */
+export async function imageUrl (path: string): Promise<string> {
+  if (credentials() === null) return path
+  const blob = await (await request(path)).blob()
+  return URL.createObjectURL(blob)
+}
+
+export interface StreamParams {
+  topics: string[]
+  groupId: string
+  start: string
+}
+
+export async function websocketUrl (params: StreamParams): Promise<string> {
+  const query = new URLSearchParams({ topics: params.topics.join(','), int64: 'string' })
+  if (params.groupId !== '') query.set('group_id', params.groupId)
+  if (params.start !== '') query.set('start', params.start)
+  if (credentials() !== null) {
+    const { ticket } = await (await request('/auth/ticket', { method: 'POST' })).json() as { ticket: string }
+    query.set('ticket', ticket)
+  }
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  return `${scheme}//${location.host}/ws?${query.toString()}`
+}
