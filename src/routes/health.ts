@@ -1,5 +1,6 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { KafkaHealthState } from '../plugins/kafka-health.js'
 
 const Liveness = Type.Object({ status: Type.Literal('ok') })
 
@@ -15,6 +16,27 @@ const Readiness = Type.Object({
   }),
   shuttingDown: Type.Boolean()
 })
+
+export type ReadinessReport = Static<typeof Readiness>
+
+/** Ready when Kafka answered the last probe and no shutdown has begun; otherwise says why. */
+export function readinessReport (kafka: KafkaHealthState, shuttingDown: boolean): ReadinessReport {
+  const ready = kafka.ready && !shuttingDown
+  const reason = shuttingDown
+    ? 'shutting down'
+    : kafka.ready ? undefined : `kafka unreachable: ${kafka.reason ?? 'unknown'}`
+  return {
+    status: ready ? 'ready' : 'not ready',
+    ...(reason !== undefined ? { reason } : {}),
+    kafka: {
+      reachable: kafka.ready,
+      method: kafka.method,
+      checkedAt: kafka.checkedAt === null ? null : new Date(kafka.checkedAt).toISOString(),
+      ...(kafka.ready || kafka.reason === null ? {} : { error: kafka.reason })
+    },
+    shuttingDown
+  }
+}
 
 /**
  * Probes. `/healthz`: the process answers (liveness: restart only if this fails). `/readyz`:
@@ -39,24 +61,8 @@ const health: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Readiness, 503: Readiness }
     }
   }, async (_request, reply) => {
-    const kafka = fastify.kafkaHealth
-    const shuttingDown = fastify.shuttingDown
-    const ready = kafka.ready && !shuttingDown
-    const reason = shuttingDown
-      ? 'shutting down'
-      : kafka.ready ? undefined : `kafka unreachable: ${kafka.reason ?? 'unknown'}`
-    reply.code(ready ? 200 : 503)
-    return {
-      status: ready ? 'ready' as const : 'not ready' as const,
-      ...(reason !== undefined ? { reason } : {}),
-      kafka: {
-        reachable: kafka.ready,
-        method: kafka.method,
-        checkedAt: kafka.checkedAt === null ? null : new Date(kafka.checkedAt).toISOString(),
-        ...(kafka.ready || kafka.reason === null ? {} : { error: kafka.reason })
-      },
-      shuttingDown
-    }
+    const report = readinessReport(fastify.kafkaHealth, fastify.shuttingDown)
+    return reply.code(report.status === 'ready' ? 200 : 503).send(report)
   })
 }
 
