@@ -11,6 +11,9 @@ import kafkaHealth from './plugins/kafka-health.js'
 import healthRoutes from './routes/health.js'
 import metricsRoutes from './routes/metrics.js'
 import dashboardRoutes from './routes/dashboard.js'
+import kafkaSessions from './kafka/plugin.js'
+import decoder from './plugins/decoder.js'
+import pollConsumeRoutes from './routes/poll-consume.js'
 
 export interface AppOptions {
   config: Config
@@ -38,11 +41,14 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(docs) // before the routes: it collects them as they are added
   await instance.register(kafkaHealth)
   await instance.register(auth)
+  await instance.register(kafkaSessions)
+  await instance.register(decoder)
 
   // --- routes: one file per endpoint group ---
   await instance.register(healthRoutes)
   await instance.register(metricsRoutes)
   await instance.register(dashboardRoutes)
+  await instance.register(pollConsumeRoutes)
 }
 
 export default fp(app, { name: 'fink-gateway' })

@@ -334,7 +334,6 @@ export class ClientSession {
           size: m.size
         })
       }
-      if (records.length > 0 && messages.length === 0) break
       if (Date.now() >= deadline) break
     }
     if (records.length === 0 && isConnectivity(transientError)) {

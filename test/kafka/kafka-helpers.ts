@@ -72,3 +72,14 @@ export async function produce (topic: string, messages: readonly OutMessage[]): 
 export function numbered (prefix: string, n: number, from = 0): OutMessage[] {
   return Array.from({ length: n }, (_, i) => ({ value: Buffer.from(`${prefix}-${from + i}`) }))
 }
+
+/**
+ * A fresh topic holding the alerts of these shared Fink files (replayed in Fink's wire format,
+ * key = schema), in file order on one partition unless told otherwise.
+ */
+export async function topicWithAlerts (t: TestContext | null, prefix: string, paths: string[], opts: { partitions?: number, key?: 'schema' | 'version' | 'none' } = {}): Promise<{ topic: string, count: number }> {
+  const topic = await createTopic(t, prefix, opts.partitions ?? 1)
+  const { replayFiles } = await import('../../scripts/replay.js')
+  const result = await replayFiles({ paths, topic, brokers: KAFKA_BROKERS, key: opts.key ?? 'schema', partitions: opts.partitions ?? 1 })
+  return { topic, count: result.delivered }
+}

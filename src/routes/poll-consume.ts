@@ -1,0 +1,170 @@
+/**
+ * GET /poll and GET /consume: fink-client's `poll(timeout)` and `consume(num_alerts, timeout)`
+ * over HTTP, on a REST session kept between requests (src/kafka/session-registry.ts).
+ *
+ * At-least-once: the offsets of the returned alerts are committed only once the response has
+ * been fully written ('finish'); if the connection closes first (the client went away while we
+ * waited, or before the body was written out), nothing is committed and the session seeks back
+ * so that the same alerts come with the next request.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { GatewayError } from '../errors.js'
+import { httpErrorFor } from '../kafka/errors.js'
+import type { SessionLease } from '../kafka/session-registry.js'
+import type { SessionRecord } from '../kafka/session.js'
+import { ConsumeQuery, PollQuery, parseConsumeParams, parsePollParams, type PollParams } from './params.js'
+
+const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String()
+}, { description: 'An error with a stable FG_ code' })
+
+/** Kafka look-ups before a session exists are bounded by the client's timeout, within [1 s, 10 s]. */
+export function kafkaTimeoutMs (clientTimeoutMs: number): number {
+  return Math.min(Math.max(clientTimeoutMs, 1000), 10000)
+}
+
+function asHttpError (err: unknown): unknown {
+  return err instanceof GatewayError ? httpErrorFor(err) : err
+}
+
+/**
+ * Finds (or opens) the client's session and pulls up to `max` records before `timeoutMs`
+ * passes. Returns null when the client went away meanwhile (nothing is sent then).
+ */
+async function pullFor (request: FastifyRequest, reply: FastifyReply, params: PollParams, max: number):
+Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
+  const fastify = request.server
+  const started = Date.now()
+  const deadline = started + params.timeoutMs
+  const credentials = request.principal.credentials
+  let lease: SessionLease
+  try {
+    await fastify.kafkaAdmin.ensureTopics(params.topics, credentials, kafkaTimeoutMs(params.timeoutMs))
+    lease = await fastify.sessions.acquireRest({
+      principal: request.principal,
+      groupId: params.groupId,
+      topics: params.topics,
+      start: params.start,
+      timeoutMs: kafkaTimeoutMs(params.timeoutMs),
+      log: request.log
+    })
+  } catch (err) {
+    throw asHttpError(err)
+  }
+  const res = reply.raw
+  const gone = new AbortController()
+  const onClose = (): void => { gone.abort() }
+  res.once('close', onClose)
+  let records: SessionRecord[]
+  try {
+    records = await lease.session.pull(max, deadline, gone.signal)
+  } catch (err) {
+    lease.release()
+    throw asHttpError(err)
+  } finally {
+    res.off('close', onClose)
+  }
+  if (gone.signal.aborted || res.destroyed) {
+    await lease.session.redeliver(records)
+    lease.release()
+    request.log.info({ undelivered: records.length }, 'client went away before the response: alerts will come again')
+    return null
+  }
+  return { lease, records }
+}
+
+/** Commits after the response is fully written; seeks back if the connection closes first. */
+function settleOnResponse (request: FastifyRequest, reply: FastifyReply, lease: SessionLease, records: SessionRecord[], bytes: number): void {
+  const res = reply.raw
+  const metrics = request.server.metrics
+  let settled = false
+  const settle = (written: boolean): void => {
+    if (settled) return
+    settled = true
+    res.off('finish', onFinish)
+    res.off('close', onClose)
+    if (written) {
+      lease.session.delivered(records)
+      lease.release()
+      if (records.length > 0) {
+        const perTopic = new Map<string, number>()
+        for (const r of records) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1)
+        for (const [topic, count] of perTopic) metrics.alertsDeliveredTotal.inc({ transport: 'rest', topic }, count)
+        metrics.bytesSentTotal.inc({ transport: 'rest' }, bytes)
+      }
+      return
+    }
+    request.log.info({ undelivered: records.length }, 'connection closed before the response was written: alerts will come again')
+    lease.session.redeliver(records).catch(() => {}).finally(() => { lease.release() })
+  }
+  const onFinish = (): void => { settle(true) }
+  const onClose = (): void => { settle(res.writableFinished) }
+  res.once('finish', onFinish)
+  res.once('close', onClose)
+}
+
+const pollConsume: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const config = fastify.config
+
+  app.get('/poll', {
+    schema: {
+      summary: 'One alert, or 204 when none arrived within the timeout',
+      description: 'Reads from the client session of (group_id, topics), opened on first use and kept between requests. The alert\'s offset is committed once the response is written.',
+      tags: ['alerts'],
+      querystring: PollQuery,
+      response: {
+        200: Type.Object({}, { additionalProperties: true, description: 'One item: {topic, partition, offset, timestamp, key, schema, alert}' }),
+        204: Type.Null({ description: 'No alert arrived within the timeout' }),
+        400: ErrorBody,
+        404: ErrorBody,
+        409: ErrorBody,
+        429: ErrorBody,
+        503: ErrorBody
+      }
+    }
+  }, async (request, reply) => {
+    const params = parsePollParams(request.query, config)
+    const pulled = await pullFor(request, reply, params, 1)
+    if (pulled === null) return reply.hijack()
+    const { lease, records } = pulled
+    const items = await fastify.decoder.items(records, params.item)
+    const body = items[0]
+    settleOnResponse(request, reply, lease, records, body === undefined ? 0 : Buffer.byteLength(body))
+    if (body === undefined) return reply.code(204).send(null)
+    return reply.code(200).type('application/json; charset=utf-8').send(body as never)
+  })
+
+  app.get('/consume', {
+    schema: {
+      summary: 'Up to num_alerts alerts, as soon as they are there or when the timeout passes',
+      description: 'Reads from the client session of (group_id, topics), opened on first use and kept between requests. Offsets are committed once the response is written; alerts of a response that did not reach the client come again.',
+      tags: ['alerts'],
+      querystring: ConsumeQuery,
+      response: {
+        200: Type.Object({ alerts: Type.Array(Type.Object({}, { additionalProperties: true })) }, { description: '{"alerts": [item…]}' }),
+        400: ErrorBody,
+        404: ErrorBody,
+        409: ErrorBody,
+        429: ErrorBody,
+        503: ErrorBody
+      }
+    }
+  }, async (request, reply) => {
+    const params = parseConsumeParams(request.query, config)
+    const pulled = await pullFor(request, reply, params, params.numAlerts)
+    if (pulled === null) return reply.hijack()
+    const { lease, records } = pulled
+    const items = await fastify.decoder.items(records, params.item)
+    const body = `{"alerts":[${items.join(',')}]}`
+    settleOnResponse(request, reply, lease, records, Buffer.byteLength(body))
+    return reply.code(200).type('application/json; charset=utf-8').send(body as never)
+  })
+}
+
+export default pollConsume
