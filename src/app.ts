@@ -4,6 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { GatewayMetrics } from './metrics.js'
 import auth from './auth/plugin.js'
+import cors from './plugins/cors.js'
+import rateLimit from './plugins/rate-limit.js'
+import authRoutes from './routes/auth.js'
 import lifecycle from './plugins/lifecycle.js'
 import httpMetrics from './plugins/http-metrics.js'
 import docs from './plugins/docs.js'
@@ -40,13 +43,16 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(httpMetrics)
   await instance.register(docs) // before the routes: it collects them as they are added
   await instance.register(kafkaHealth)
+  await instance.register(cors) // first of the three: 401/429 carry CORS headers, bad WebSocket origins stop before auth
   await instance.register(auth)
+  await instance.register(rateLimit) // after auth: it limits per principal
   await instance.register(kafkaSessions)
   await instance.register(decoder)
 
   // --- routes: one file per endpoint group ---
   await instance.register(healthRoutes)
   await instance.register(metricsRoutes)
+  await instance.register(authRoutes)
   await instance.register(dashboardRoutes)
   await instance.register(pollConsumeRoutes)
 }
