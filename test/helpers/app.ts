@@ -8,7 +8,8 @@ export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'
 
 /** Builds the app as the server does, without listening, and closes it when the test ends. */
 export async function buildApp (t: TestContext | null, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const config: Config = loadConfig({ KAFKA_BROKERS, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env })
+  // every inject() comes from 127.0.0.1: without a high default, tests would share one rate-limit bucket
+  const config: Config = loadConfig({ KAFKA_BROKERS, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RATE_LIMIT_PER_SECOND: '100000', ...env })
   const fastify = Fastify({ logger: { level: config.LOG_LEVEL } })
   await fastify.register(app, { config })
   await fastify.ready()
