@@ -11,7 +11,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
-import { applyAcls } from './kafka/acls.js'
+import { applyAclsOnce } from './kafka/acls.js'
 import { classPath, ensureJars, javaCommand, logOptions } from './kafka/jars.js'
 import { paths } from './kafka/paths.js'
 import { metadataBrokers, portOpen } from './kafka/probe.js'
@@ -168,16 +168,17 @@ export async function startKafka (): Promise<{ started: boolean }> {
   const formatted = await formatStorageOnce()
   const pid = spawnBroker()
   await writeFile(paths.pidFile, `${pid}\n`)
+  let aclsApplied = false
   try {
     await waitUntilReady(pid, deadline)
-    await applyAcls(LOCAL_PLAINTEXT)
+    aclsApplied = await applyAclsOnce(LOCAL_PLAINTEXT)
   } catch (err) {
     // leave nothing half-started behind
     await stopPid(pid)
     throw err
   }
   const seconds = ((Date.now() - began) / 1000).toFixed(1)
-  const notes = [resolved ? 'jars resolved' : 'jars cached', formatted ? 'storage formatted' : 'existing data'].join(', ')
+  const notes = [resolved ? 'jars resolved' : 'jars cached', formatted ? 'storage formatted' : 'existing data', aclsApplied ? 'ACLs applied' : 'ACLs in place'].join(', ')
   say(`started in ${seconds} s (pid ${pid}; ${notes}): PLAINTEXT ${LOCAL_PLAINTEXT}, SASL_PLAINTEXT/SCRAM-SHA-512 ${LOCAL_SASL} (admin, alice, bob); log ${shown(paths.serverLog)}`)
   return { started: true }
 }
