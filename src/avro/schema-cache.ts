@@ -174,7 +174,10 @@ export class SchemaCache {
           const match = VERSION_FILE.exec(file)
           if (match === null) continue
           const s = this.fromFile(join(dir, file))
-          const version = match[1] as string
+          let version = match[1] as string
+          // A `_replayed` file is found from its plain version key when no plain file exists.
+          const plain = version.replace(/_replayed$/, '')
+          if (plain !== version && !this.hasVersionFile(plain)) version = plain
           // Prefer the plain name: the decoder tries it before the `_replayed` variant.
           const previous = index.get(s.id)
           if (previous === undefined || previous.endsWith('_replayed') || dir === this.schemasDir) index.set(s.id, version)
@@ -183,6 +186,11 @@ export class SchemaCache {
       this.versionIndex = index
     }
     return this.versionIndex.get(schema.id)
+  }
+
+  private hasVersionFile (version: string): boolean {
+    const name = `distribution_schema_fink_ztf_${version}.avsc`
+    return existsSync(join(this.schemasDir, name)) || existsSync(join(this.schemasDir, 'old', name))
   }
 
   /** A schema by Confluent Schema Registry id: fetched once, then cached. */
