@@ -13,7 +13,7 @@ export class RateChart {
   private dirty = true
 
   constructor (private readonly minutes = 15, private readonly now: () => number = Date.now) {
-    this.element = s('svg', { class: 'rate-chart', viewBox: '0 0 640 200', preserveAspectRatio: 'none', role: 'img', 'aria-label': 'alerts per topic per minute', 'data-testid': 'rate-chart' })
+    this.element = s('svg', { class: 'rate-chart', viewBox: '0 0 640 200', role: 'img', 'aria-label': 'alerts per topic per minute', 'data-testid': 'rate-chart' })
   }
 
   add (topic: string, at: number = this.now()): void {
@@ -39,8 +39,10 @@ export class RateChart {
     this.dirty = false
     const svg = this.element
     clear(svg)
-    const width = 640
+    // Drawn at the element's own pixel width so text and bars are never stretched.
+    const width = Math.max(320, Math.round(svg.clientWidth || 640))
     const height = 200
+    svg.setAttribute('viewBox', `0 0 ${width} ${height}`)
     const left = 44
     const bottom = 26
     const top = 10

@@ -30,7 +30,7 @@ async function create (view: HTMLElement, note: HTMLElement, ra: number, dec: nu
       fov: 0.025,
       cooFrame: 'ICRS',
       // Pan-STARRS covers the ZTF sky north of −30°; DSS everywhere else.
-      survey: dec > -30 ? 'P/PanSTARRS/DR1/color-z-zg-g' : 'P/DSS2/color',
+      survey: dec > -30 ? 'CDS/P/PanSTARRS/DR1/color-z-zg-g' : 'CDS/P/DSS2/color',
       showFullscreenControl: true,
       showLayersControl: true,
       showCooGridControl: true,

@@ -67,6 +67,7 @@ export class StreamTab {
         h('div', { class: 'table-scroll' }, this.table.element)))
     this.chart.draw(true)
     setInterval(() => { this.chart.draw(true) }, 10000)
+    window.addEventListener('resize', () => { this.chart.draw(true) })
     const frame = (): void => {
       this.table.flush()
       this.chart.draw()
@@ -141,7 +142,7 @@ export class StreamTab {
   }
 
   private onFrame (text: string): void {
-    let frame: { type?: string, code?: string, message?: string } & Partial<Item>
+    let frame: { type?: string, code?: string, message?: string, state?: string, caught_up?: boolean } & Partial<Item>
     try {
       frame = JSON.parse(text) as typeof frame
     } catch {
@@ -149,7 +150,7 @@ export class StreamTab {
     }
     if (frame.type === 'alert') this.addItem(frame as Item, text.length)
     else if (frame.type === 'error') this.setStatus(`${frame.code ?? 'error'}: ${frame.message ?? ''}`, true)
-    else if (frame.type === 'status' && typeof frame.message === 'string') this.setStatus(frame.message)
+    else if (frame.type === 'status') this.setStatus(statusText(frame))
   }
 
   private addItem (item: Item, size: number): void {
@@ -238,6 +239,14 @@ export class StreamTab {
     this.status.textContent = text
     this.status.classList.toggle('error-text', isError)
   }
+}
+
+/** A status frame in a few words: its state, whether the stream caught up, what it says. */
+function statusText (frame: { state?: string, caught_up?: boolean, message?: string }): string {
+  const parts = [frame.state ?? 'status']
+  if (frame.caught_up === true) parts.push('caught up')
+  if (typeof frame.message === 'string') parts.push(frame.message)
+  return parts.join(' · ')
 }
 
 function pollGroup (): string {
