@@ -131,8 +131,8 @@ export function decodeCursor (text: string): Positions {
     const nameLength = input.varint('a topic name length')
     if (nameLength > 249) throw new CursorError('the cursor is malformed (a topic name is too long)')
     const raw = input.bytesOf(nameLength, 'a topic name')
+    // latin1 maps each byte to one character; checkPosition then allows only Kafka's ASCII set.
     const topic = raw.toString('latin1')
-    if (!Buffer.from(topic, 'latin1').equals(raw)) throw new CursorError('the cursor is malformed (a topic name)')
     checkPosition(topic, 0, 0)
     if (previousTopic !== undefined && topic <= previousTopic) throw new CursorError('the cursor is malformed (topics out of order)')
     previousTopic = topic

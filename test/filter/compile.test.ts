@@ -1,10 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { compileFilter } from '../../src/filter/compile.js'
+import { compileReader, parseSchema, readAvroFile } from '../../src/avro/index.js'
 import { FilterSyntaxError } from '../../src/filter/filter-error.js'
 import { angularSeparationArcsec } from '../../src/filter/sky.js'
 import { integer, pick, seededRandom } from './random.js'
-import { LSST_2026, ZTF_2026, realAlerts, record, type Alert } from './real-alerts.js'
+import { FINK_ALERTS_DIR, LSST_2026, ZTF_2026, realAlerts, record, type Alert } from './real-alerts.js'
 
 function matches (source: string, alert: unknown): boolean {
   return compileFilter(source)(alert)
@@ -214,6 +216,30 @@ test('on LSST alerts: diaSource fields, exact diaSourceId', () => {
   assert.equal(typeof id, 'bigint')
   assert.deepEqual(alerts.filter(compileFilter(`diaSourceId == ${id}`)), [alerts[2]])
   assert.deepEqual(alerts.filter(compileFilter(`diaSource.diaSourceId == ${id}`)), [alerts[2]])
+})
+
+test('alerts decoded from the real Avro files (NaN, bigint, Buffer) select the same as their reference JSON', async () => {
+  const filters = [
+    'candidate.magpsf < 18 and candidate.drb > 0.9', 'Plx is null', 'Plx is not null and Plx > 0', 'not Plx > 0',
+    'candidate.candid > 3367400000000000000', `candid == ${String(realAlerts(ZTF_2026)[4]?.candid)}`,
+    'cone(267.0006792, -5.8633869, 36000)', "objectId in ('ZTF26aamcbly', 'ZTF26aaklfaa') or candidate.fid == 1",
+    'cutoutScience is not null', 'prv_candidates is not null'
+  ]
+  for (const [folder, file, expected] of [['ztf', 'ftransfer-ztf-2026-03-23-part-3.avro', ZTF_2026], ['lsst', 'ftransfer-lsst-2026-03-18-part-2.avro', LSST_2026]]) {
+    const avro = await readAvroFile(join(FINK_ALERTS_DIR, folder as string, file as string))
+    const reader = compileReader(parseSchema(JSON.parse(avro.schemaText)))
+    const decoded = avro.records.map((body) => reader.decode(body))
+    const reference = realAlerts(expected as string)
+    assert.equal(decoded.length, reference.length)
+    const lsstFilters = ['diaSource.psfFlux > 0', 'diaSource.psfFlux is null', `diaSourceId == ${String(reference[1]?.diaSourceId)}`, 'cone(63.35, -47.18, 3600)', 'diaObject.nDiaSources >= 2']
+    for (const source of folder === 'ztf' ? filters : lsstFilters) {
+      const filter = compileFilter(source)
+      const selected = (alerts: unknown[]): number[] => alerts.flatMap((a, i) => filter(a) ? [i] : [])
+      const fromAvro = selected(decoded)
+      assert.deepEqual(fromAvro, selected(reference), `${file}: ${source}`)
+      assert.ok(source.includes('is null') || source.includes('not ') || fromAvro.length > 0, `${file}: ${source} selects something`)
+    }
+  }
 })
 
 const PIECES = ['a', 'b.c', 'candidate.magpsf', '18', '-1.5e3', '1234567890123456789', "'x'", '"y"', 'true', 'false', 'null',
