@@ -66,6 +66,19 @@ export function toTopicPartitionOffsets (positions: Positions): Array<{ topic: s
   return list
 }
 
+/**
+ * Positions from a node-rdkafka style list (`consumer.position()`, an assignment): entries whose
+ * offset is not a real one (undefined, or librdkafka's negative logical offsets) are left out.
+ */
+export function fromTopicPartitionOffsets (list: ReadonlyArray<{ topic: string, partition: number, offset?: number | undefined }>): Positions {
+  const positions: Positions = new Map()
+  for (const { topic, partition, offset } of list) {
+    if (offset === undefined || offset < 0) continue
+    setPosition(positions, topic, partition, offset)
+  }
+  return positions
+}
+
 /** Throws CursorError when the cursor names a topic the request did not ask for. */
 export function assertCursorTopics (positions: Positions, topics: readonly string[]): void {
   const requested = new Set(topics)

@@ -46,3 +46,13 @@ export { compileFilter, type AlertPredicate } from './compile.js'
 export { FilterSyntaxError } from './filter-error.js'
 export { FILTER_LIMITS, parseFilter, type FilterNode } from './parser.js'
 export { angularSeparationArcsec, alertPosition } from './sky.js'
+
+/** For the OpenAPI description of the `filter` parameter. */
+export const FILTER_PARAMETER_DESCRIPTION =
+  'Only alerts matching this expression are delivered (the others still advance the offsets). Comparisons ' +
+  '`< <= > >= == !=` between dotted field paths (`candidate.magpsf`, `diaSource.psfFlux`) and literals (numbers, ' +
+  "'strings', true, false, null); `and`, `or`, `not`, parentheses; `field in (1, 2)`, `field not in ('a')`; " +
+  '`field is null`, `field is not null`; `cone(ra_deg, dec_deg, radius_arcsec)`. Missing fields and NaN are null ' +
+  'and fail every comparison; 64-bit integers compare exactly. Example: ' +
+  '`candidate.magpsf < 18 and candidate.drb > 0.9 and cone(193.82, 2.89, 60)`. ' +
+  'At most 2000 characters; a malformed filter gets 400 FG_BAD_FILTER naming the position of the mistake.'

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  advance, assertCursorTopics, clonePositions, nextOffset, setPosition, toTopicPartitionOffsets, type Positions
+  advance, assertCursorTopics, clonePositions, fromTopicPartitionOffsets, nextOffset, setPosition, toTopicPartitionOffsets, type Positions
 } from '../../src/cursor/positions.js'
 import { CursorError } from '../../src/cursor/cursor-error.js'
 import { decodeCursor, encodeCursor } from '../../src/cursor/codec.js'
@@ -91,4 +91,14 @@ test('assertCursorTopics: a cursor may cover some of the requested topics, never
   assert.throws(() => assertCursorTopics(positions, ['ztf']), {
     code: 'FG_BAD_CURSOR', message: 'the cursor is for topic(s) lsst, which are not in topics=ztf'
   })
+})
+
+test('fromTopicPartitionOffsets keeps real offsets and drops logical ones', () => {
+  const positions = fromTopicPartitionOffsets([
+    { topic: 'ztf', partition: 0, offset: 12 }, { topic: 'ztf', partition: 1, offset: -1001 },
+    { topic: 'ztf', partition: 2 }, { topic: 'lsst', partition: 0, offset: 0 }, { topic: 'lsst', partition: 1, offset: -2 }
+  ])
+  assert.deepEqual(positions, new Map([['ztf', new Map([[0, 12]])], ['lsst', new Map([[0, 0]])]]))
+  assert.deepEqual(fromTopicPartitionOffsets(toTopicPartitionOffsets(positions)), positions)
+  assert.throws(() => fromTopicPartitionOffsets([{ topic: 'ztf', partition: 0, offset: 1.5 }]), CursorError)
 })
