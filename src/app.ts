@@ -17,6 +17,7 @@ import dashboardRoutes from './routes/dashboard.js'
 import kafkaSessions from './kafka/plugin.js'
 import decoder from './plugins/decoder.js'
 import pollConsumeRoutes from './routes/poll-consume.js'
+import wsRoutes from './routes/ws.js'
 
 export interface AppOptions {
   config: Config
@@ -55,6 +56,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(authRoutes)
   await instance.register(dashboardRoutes)
   await instance.register(pollConsumeRoutes)
+  await instance.register(wsRoutes)
 }
 
 export default fp(app, { name: 'fink-gateway' })

@@ -15,6 +15,10 @@ export const TooManySessions = createError('FG_TOO_MANY_SESSIONS', '%s', 429)
 export const RateLimited = createError('FG_RATE_LIMITED', '%s', 429)
 export const KafkaUnavailable = createError('FG_KAFKA_UNAVAILABLE', '%s', 503)
 export const ShuttingDown = createError('FG_SHUTTING_DOWN', '%s', 503)
+/** A WebSocket client message that is not valid JSON or not a known message (error frame; the connection stays). */
+export const BadMessage = createError('FG_BAD_MESSAGE', '%s', 400)
+/** A WebSocket ack for an offset that was never sent on this connection. */
+export const BadAck = createError('FG_BAD_ACK', '%s', 400)
 
 /** Base of the errors raised below HTTP (Kafka, Avro): a stable code and whether a retry may help. */
 export class GatewayError extends Error {

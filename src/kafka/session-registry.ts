@@ -53,6 +53,8 @@ export class SessionRegistry {
   private readonly rest = new Map<string, RestEntry>()
   private readonly perPrincipal = new Map<string, number>()
   private shuttingDown = false
+  /** Latest lag per topic reported by each stream, for the fink_gateway_consumer_lag gauge (max per topic). */
+  private readonly lagBySession = new Map<string, Map<string, number>>()
 
   constructor (
     private readonly config: Config,
@@ -159,6 +161,7 @@ export class SessionRegistry {
     // Leave the registry whichever path closes the session.
     const close = session.close.bind(session)
     session.close = async () => {
+      if (this.lagBySession.delete(session.id)) this.publishLag()
       if (this.all.delete(session)) {
         const left = (this.perPrincipal.get(name) ?? 1) - 1
         if (left <= 0) this.perPrincipal.delete(name); else this.perPrincipal.set(name, left)
@@ -166,6 +169,22 @@ export class SessionRegistry {
       await close()
     }
     return session
+  }
+
+  /** A stream's latest lag per topic; the gauge shows the largest per topic over open sessions. */
+  reportLag (session: ClientSession, perTopic: ReadonlyMap<string, number>): void {
+    if (session.closed) return
+    this.lagBySession.set(session.id, new Map(perTopic))
+    this.publishLag()
+  }
+
+  private publishLag (): void {
+    const max = new Map<string, number>()
+    for (const perTopic of this.lagBySession.values()) {
+      for (const [topic, lag] of perTopic) max.set(topic, Math.max(lag, max.get(topic) ?? 0))
+    }
+    this.metrics.consumerLag.reset()
+    for (const [topic, lag] of max) this.metrics.consumerLag.set({ topic }, lag)
   }
 
   private markBusy (entry: RestEntry): void {

@@ -8,8 +8,11 @@
  *   const records = await session.pull(max, deadline, signal?)
  *       // up to `max` records, returns as soon as `max` are there or at `deadline` (epoch ms)
  *       // or when `signal` aborts; records are "in flight" until one of:
- *   session.delivered(records)                 // the client has them: commit offset+1 per partition
- *   session.acknowledge(topic, partition, offset) // ack=manual: commit up to offset+1 (delivered() not called)
+ *   session.delivered(records, 'now' | 'later' | 'never')
+ *       // the client has them: commit offset+1 per partition now, at the next commitDelivered(),
+ *       // or not at all (ack=manual: the position is remembered, acknowledge() commits)
+ *   session.acknowledge(topic, partition, offset) // ack=manual: commit up to offset+1 of what was delivered
+ *   session.commitDelivered()                  // sends staged offsets (asynchronous)
  *   await session.redeliver(records)           // the client did not get them: seek back so they come again
  *   await session.lag()                        // per assigned partition: next offset, high watermark, lag
  *   await session.close()                      // idempotent; commits what was delivered, bounded disconnect
@@ -344,28 +347,33 @@ export class ClientSession {
     return records
   }
 
-  /** The client has these records: remember and commit offset+1 per partition (not for throw-away groups). */
-  delivered (records: readonly SessionRecord[], commit = true): void {
+  /**
+   * The client has these records. `commit`: 'now' commits offset+1 per partition at once (REST),
+   * 'later' stages it for the next commitDelivered() call (streams batch their commits),
+   * 'never' only remembers the position (ack=manual waits for acknowledge()).
+   * Throw-away groups never commit.
+   */
+  delivered (records: readonly SessionRecord[], commit: 'now' | 'later' | 'never' = 'now'): void {
     for (const r of records) {
       const key = tpKey(r.topic, r.partition)
       const next = r.offset + 1
       if ((this.nextToDeliver.get(key) ?? -1) < next) this.nextToDeliver.set(key, next)
-      if (commit) this.stageCommit(r.topic, r.partition, next)
+      if (commit !== 'never') this.stageCommit(r.topic, r.partition, next)
     }
     this.inFlight = Math.max(0, this.inFlight - records.length)
     this.stats.delivered += records.length
-    if (commit) this.commitDelivered()
+    if (commit === 'now') this.commitDelivered()
   }
 
   /**
    * ack=manual: the client confirms it has everything of this partition up to `offset`.
    * Returns false when that offset was never sent to this client (nothing is committed then).
    */
-  acknowledge (topic: string, partition: number, offset: number): boolean {
+  acknowledge (topic: string, partition: number, offset: number, commit: 'now' | 'later' = 'now'): boolean {
     const next = this.nextToDeliver.get(tpKey(topic, partition))
     if (next === undefined || offset >= next || offset < 0) return false
     this.stageCommit(topic, partition, offset + 1)
-    this.commitDelivered()
+    if (commit === 'now') this.commitDelivered()
     return true
   }
 

@@ -31,7 +31,8 @@ const str = (description: string, examples?: string[]): ReturnType<typeof Type.S
   Type.String({ description, ...(examples !== undefined ? { examples } : {}) })
 
 const common = {
-  topics: str('Comma-separated topic names (required).', ['fink_sn_candidates_ztf']),
+  // Declared optional so that a missing value reaches parseTopics and gets its FG_BAD_PARAMETER message.
+  topics: Type.Optional(str('Comma-separated topic names (required).', ['fink_sn_candidates_ztf'])),
   start: Type.Optional(str('Where a new session starts: earliest, latest, an ISO 8601 time or epoch milliseconds. Without it: the group\'s committed offsets, else earliest.', ['earliest', '2026-03-23T00:00:00Z'])),
   exclude: Type.Optional(str('Comma-separated top-level alert fields to drop; `cutouts` means the three cutouts.', ['cutouts'])),
   int64: Type.Optional(str('How 64-bit integers are written: `number` (exact digits, default) or `string`.', ['number', 'string']))
@@ -39,13 +40,13 @@ const common = {
 
 export const PollQuery = Type.Object({
   ...common,
-  group_id: str('The Kafka consumer group of this client session (required).', ['my-group']),
+  group_id: Type.Optional(str('The Kafka consumer group of this client session (required).', ['my-group'])),
   timeout: Type.Optional(str(`Seconds to wait for an alert (decimal allowed; default ${DEFAULT_POLL_TIMEOUT_SECONDS}).`, ['5']))
 }, { additionalProperties: true })
 
 export const ConsumeQuery = Type.Object({
   ...common,
-  group_id: str('The Kafka consumer group of this client session (required).', ['my-group']),
+  group_id: Type.Optional(str('The Kafka consumer group of this client session (required).', ['my-group'])),
   num_alerts: Type.Optional(str(`Most alerts to return (default ${DEFAULT_NUM_ALERTS}).`, ['10'])),
   timeout: Type.Optional(str(`Seconds to wait for num_alerts alerts (decimal allowed; default ${DEFAULT_CONSUME_TIMEOUT_SECONDS}).`, ['30']))
 }, { additionalProperties: true })

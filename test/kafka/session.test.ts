@@ -120,7 +120,7 @@ test('acknowledge commits only offsets that were delivered', async (t) => {
   const session = sessionFor(t, { topics: [topic], groupId, transport: 'ws' })
   await session.open(10000)
   const got = await pullN(session, 3)
-  session.delivered(got, false)
+  session.delivered(got, 'never')
   assert.equal(session.acknowledge(topic, 0, 10), false, 'an offset never sent is refused')
   assert.equal(session.acknowledge(topic, 0, 0), true)
   await session.close()
