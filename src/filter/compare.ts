@@ -17,13 +17,21 @@ export function compareNumeric (a: number | bigint, b: number | bigint): number 
   return typeof a === 'number' ? compareDoubleToBigint(a, b as bigint) : 0 - compareDoubleToBigint(b as number, a as bigint)
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const TWO_53 = 2 ** 53
+
 function compareDoubleToBigint (x: number, b: bigint): number {
-  // Every finite double's integer part converts to bigint exactly.
-  const floor = Math.floor(x)
-  const whole = BigInt(floor)
-  if (whole < b) return -1
-  if (whole > b) return 1
-  return x === floor ? 0 : 1
+  // Fast paths without allocating: a safe bigint converts to a double exactly, and a bigint
+  // beyond ±(2^53 - 1) lies beyond every double of smaller magnitude.
+  if (b >= MIN_SAFE && b <= MAX_SAFE) {
+    const n = Number(b)
+    return x < n ? -1 : x > n ? 1 : 0
+  }
+  if (x > -TWO_53 && x < TWO_53) return b > 0n ? -1 : 1
+  // Here |x| >= 2^53, so x is an integer, and converts to bigint exactly.
+  const whole = BigInt(x)
+  return whole < b ? -1 : whole > b ? 1 : 0
 }
 
 function isNumeric (value: unknown): value is number | bigint {
