@@ -60,6 +60,8 @@ export function parseReplayArgs (argv: string[]): ReplayOptions & { help: boolea
     if (unknown !== null) throw new UsageError(`unknown option ${unknown[1]}`)
     const missing = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
     if (missing !== null) throw new UsageError(`${missing[1]} needs a value`)
+    const ambiguous = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(message)
+    if (ambiguous !== null) throw new UsageError(`${ambiguous[1]} needs a value (write ${ambiguous[1]}=VALUE for a value starting with "-")`)
     throw new UsageError(message.split('\n')[0] ?? message)
   }
   const v = parsed.values
