@@ -9,7 +9,7 @@
  * set of positions: decoding rejects anything else.
  */
 import { CursorError } from './cursor-error.js'
-import { checkPosition, type Positions } from './positions.js'
+import { checkPartitionOffset, checkTopic, type Positions } from './positions.js'
 
 export const CURSOR_VERSION = 1
 
@@ -24,24 +24,30 @@ export const CURSOR_LIMITS = {
 const BASE64URL = /^[A-Za-z0-9_-]*$/
 const MAX_VARINT_BYTES = 8 // 56 bits: more than Number.MAX_SAFE_INTEGER needs
 
+/** Writes into a buffer sized for the worst case up front (varints take at most 8 bytes here). */
 class Writer {
-  private readonly bytes: number[] = []
+  private readonly buffer: Buffer
+  private length = 0
+
+  constructor (capacity: number) {
+    this.buffer = Buffer.allocUnsafe(capacity)
+  }
 
   varint (value: number): void {
     let rest = value
     while (rest >= 0x80) {
-      this.bytes.push((rest % 0x80) | 0x80)
+      this.buffer[this.length++] = (rest % 0x80) | 0x80
       rest = Math.floor(rest / 0x80)
     }
-    this.bytes.push(rest)
+    this.buffer[this.length++] = rest
   }
 
-  raw (data: Uint8Array): void {
-    for (const byte of data) this.bytes.push(byte)
+  ascii (text: string): void {
+    this.length += this.buffer.write(text, this.length, 'latin1')
   }
 
-  toBuffer (): Buffer {
-    return Buffer.from(this.bytes)
+  toBase64url (): string {
+    return this.buffer.toString('base64url', 0, this.length)
   }
 }
 
@@ -90,24 +96,28 @@ export function encodeCursor (positions: Positions): string {
   let total = 0
   for (const topic of topics) total += (positions.get(topic) as Map<number, number>).size
   checkCounts(topics.length, total)
-  const out = new Writer()
+  let capacity = 2 * MAX_VARINT_BYTES + total * 2 * MAX_VARINT_BYTES
+  for (const topic of topics) capacity += 2 * MAX_VARINT_BYTES + topic.length
+  const out = new Writer(capacity)
   out.varint(CURSOR_VERSION)
   out.varint(topics.length)
   for (const topic of topics) {
     const partitions = positions.get(topic) as Map<number, number>
-    out.varint(Buffer.byteLength(topic))
-    out.raw(Buffer.from(topic, 'utf8'))
+    // Checked first: only then is the name known to be ASCII, one byte per character.
+    checkTopic(topic)
+    const sorted = [...partitions.keys()].sort((a, b) => a - b)
+    for (const partition of sorted) checkPartitionOffset(topic, partition, partitions.get(partition) as number)
+    out.varint(topic.length)
+    out.ascii(topic)
     out.varint(partitions.size)
     let previous = -1
-    for (const partition of [...partitions.keys()].sort((a, b) => a - b)) {
-      const offset = partitions.get(partition) as number
-      checkPosition(topic, partition, offset)
+    for (const partition of sorted) {
       out.varint(partition - previous - 1)
-      out.varint(offset)
+      out.varint(partitions.get(partition) as number)
       previous = partition
     }
   }
-  const text = out.toBuffer().toString('base64url')
+  const text = out.toBase64url()
   if (text.length > CURSOR_LIMITS.maxLength) throw new CursorError(`the cursor would be longer than ${CURSOR_LIMITS.maxLength} characters`)
   return text
 }
@@ -131,9 +141,9 @@ export function decodeCursor (text: string): Positions {
     const nameLength = input.varint('a topic name length')
     if (nameLength > 249) throw new CursorError('the cursor is malformed (a topic name is too long)')
     const raw = input.bytesOf(nameLength, 'a topic name')
-    // latin1 maps each byte to one character; checkPosition then allows only Kafka's ASCII set.
+    // latin1 maps each byte to one character; checkTopic then allows only Kafka's ASCII set.
     const topic = raw.toString('latin1')
-    checkPosition(topic, 0, 0)
+    checkTopic(topic)
     if (previousTopic !== undefined && topic <= previousTopic) throw new CursorError('the cursor is malformed (topics out of order)')
     previousTopic = topic
     const partitionCount = input.varint('a partition count')
@@ -145,7 +155,7 @@ export function decodeCursor (text: string): Positions {
     for (let p = 0; p < partitionCount; p++) {
       const partition = previous + 1 + input.varint('a partition')
       const offset = input.varint('an offset')
-      checkPosition(topic, partition, offset)
+      checkPartitionOffset(topic, partition, offset)
       partitions.set(partition, offset)
       previous = partition
     }

@@ -7,14 +7,23 @@ export type Positions = Map<string, Map<number, number>>
 export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/
 export const MAX_PARTITION = 2 ** 31 - 1
 
-export function checkPosition (topic: string, partition: number, offset: number): void {
+export function checkTopic (topic: string): void {
   if (typeof topic !== 'string' || !TOPIC_NAME.test(topic)) throw new CursorError(`invalid topic name ${JSON.stringify(topic)}`)
+}
+
+/** Partition and offset only: the topic name is checked once per topic by the callers that loop. */
+export function checkPartitionOffset (topic: string, partition: number, offset: number): void {
   if (!Number.isInteger(partition) || partition < 0 || partition > MAX_PARTITION) {
     throw new CursorError(`invalid partition ${String(partition)} for topic ${topic}`)
   }
   if (!Number.isSafeInteger(offset) || offset < 0) {
     throw new CursorError(`invalid offset ${String(offset)} for ${topic}/${partition}`)
   }
+}
+
+export function checkPosition (topic: string, partition: number, offset: number): void {
+  checkTopic(topic)
+  checkPartitionOffset(topic, partition, offset)
 }
 
 /**
