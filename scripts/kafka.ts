@@ -53,12 +53,7 @@ function brokersFromEnv (): string | undefined {
 function livePid (): number | undefined {
   if (!existsSync(paths.pidFile)) return undefined
   const pid = Number(readFileSync(paths.pidFile, 'utf8').trim())
-  if (!Number.isInteger(pid) || pid <= 0) return undefined
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return undefined
-  }
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
     if (!cmdline.includes('kafka.Kafka')) return undefined
@@ -104,12 +99,18 @@ function spawnBroker (): number {
   }
 }
 
+/** A zombie (exited, not yet reaped by an init that may never reap it) counts as gone. */
 function alive (pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch {
     return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true // no /proc (not Linux)
   }
 }
 
@@ -199,7 +200,8 @@ async function stopPid (pid: number): Promise<'stopped' | 'killed'> {
   } catch {
     return 'stopped'
   }
-  while (alive(pid)) await sleep(50)
+  const killDeadline = Date.now() + 5000
+  while (alive(pid) && Date.now() < killDeadline) await sleep(50)
   return 'killed'
 }
 
