@@ -12,8 +12,22 @@ export const FINK_ALERTS_DIR = process.env.FINK_ALERTS_DIR ?? resolve(REPO_ROOT,
 
 export type Alert = Record<string, unknown>
 
-/** The alerts of one expected file, e.g. `ztf__ftransfer-ztf-2026-03-23-part-3.avro.jsonl`. */
+const cache = new Map<string, Alert[]>()
+
+/**
+ * The alerts of one expected file, e.g. `ztf__ftransfer-ztf-2026-03-23-part-3.avro.jsonl`.
+ * Parsed once per test file; each call returns fresh copies of the top-level array.
+ */
 export function realAlerts (file: string): Alert[] {
+  let alerts = cache.get(file)
+  if (alerts === undefined) {
+    alerts = parseFile(file)
+    cache.set(file, alerts)
+  }
+  return [...alerts]
+}
+
+function parseFile (file: string): Alert[] {
   return readFileSync(join(FINK_ALERTS_DIR, 'expected', file), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
