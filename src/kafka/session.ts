@@ -69,6 +69,19 @@ export interface SessionRecord {
   size: number
 }
 
+/** A node-rdkafka message as a SessionRecord (keys always as bytes). */
+export function recordOf (m: Message): SessionRecord {
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key,
+    value: m.value,
+    size: m.size
+  }
+}
+
 export interface PartitionLag {
   topic: string
   partition: number
@@ -326,17 +339,7 @@ export class ClientSession {
         await new Promise((resolve) => setTimeout(resolve, 50))
         messages = []
       }
-      for (const m of messages) {
-        records.push({
-          topic: m.topic,
-          partition: m.partition,
-          offset: m.offset,
-          timestamp: m.timestamp,
-          key: typeof m.key === 'string' ? Buffer.from(m.key) : m.key,
-          value: m.value,
-          size: m.size
-        })
-      }
+      for (const m of messages) records.push(recordOf(m))
       if (Date.now() >= deadline) break
     }
     if (records.length === 0 && isConnectivity(transientError)) {

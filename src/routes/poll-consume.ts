@@ -113,6 +113,8 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
   const config = fastify.config
 
   app.get('/poll', {
+    // Parameters are checked by params.ts with messages of their own (a repeated one too).
+    attachValidation: true,
     schema: {
       summary: 'One alert, or 204 when none arrived within the timeout',
       description: 'Reads from the client session of (group_id, topics), opened on first use and kept between requests. The alert\'s offset is committed once the response is written.',
@@ -141,6 +143,8 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
   })
 
   app.get('/consume', {
+    // Parameters are checked by params.ts with messages of their own (a repeated one too).
+    attachValidation: true,
     schema: {
       summary: 'Up to num_alerts alerts, as soon as they are there or when the timeout passes',
       description: 'Reads from the client session of (group_id, topics), opened on first use and kept between requests. Offsets are committed once the response is written; alerts of a response that did not reach the client come again.',

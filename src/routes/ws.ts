@@ -294,6 +294,8 @@ const wsRoutes: FastifyPluginAsync = async (fastify) => {
 
   fastify.get('/ws', {
     websocket: true,
+    // Parameters are checked by params.ts with messages of their own (a repeated one too).
+    attachValidation: true,
     schema: {
       summary: 'WebSocket stream of alerts (frames: alert, status, error)',
       description: 'Upgrade to a WebSocket. Frames: {"type":"alert",…item}, {"type":"status",…}, {"type":"error","code","message"}. With ack=manual send {"type":"ack","topic","partition","offset"}.',

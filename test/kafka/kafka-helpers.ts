@@ -6,8 +6,9 @@ import rdkafka from 'node-rdkafka'
 import type { TestContext } from 'node:test'
 import { KAFKA_BROKERS, uniqueName } from '../helpers/app.js'
 
-export async function createTopic (t: TestContext | null, prefix: string, partitions = 1): Promise<string> {
-  const topic = uniqueName(prefix)
+/** A topic named `<prefix>_<unique>` (or exactly `prefix` with exact=true), deleted when the test ends. */
+export async function createTopic (t: TestContext | null, prefix: string, partitions = 1, exact = false): Promise<string> {
+  const topic = exact ? prefix : uniqueName(prefix)
   const admin = rdkafka.AdminClient.create({ 'bootstrap.servers': KAFKA_BROKERS })
   try {
     await new Promise<void>((resolve, reject) => {
