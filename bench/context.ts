@@ -11,11 +11,15 @@ export interface Plan {
   runs: number
   /** Alerts the Python baseline reads per run (it is slow; its rate is steady well before). */
   pythonAlerts: number
+  /** Alerts one WebSocket or REST client reads per run (the whole topic in a full run). */
+  gatewayAlerts: number
   /** Measuring window of each fan-out run. */
   fanoutWindowMs: number
   fanoutClients: number[]
   latencyRate: number
   latencyMs: number
+  /** Wait between the latency client's connection and the stream's start (group join). */
+  latencySubscribeMs: number
   /** Latencies of alerts sent in the first part of a run are left out (subscription warm-up). */
   latencyWarmupMs: number
   idleSessions: number[]
@@ -31,13 +35,15 @@ export function makePlan (quick: boolean): Plan {
         partitions: 4,
         runs: 3,
         pythonAlerts: 400,
-        fanoutWindowMs: 3000,
+        gatewayAlerts: 1000,
+        fanoutWindowMs: 1500,
         fanoutClients: [1, 10, 50],
         latencyRate: 300,
-        latencyMs: 6000,
+        latencyMs: 4000,
+        latencySubscribeMs: 2000,
         latencyWarmupMs: 1000,
         idleSessions: [0, 50],
-        idleSettleMs: 3000
+        idleSettleMs: 1500
       }
     : {
         quick,
@@ -45,10 +51,12 @@ export function makePlan (quick: boolean): Plan {
         partitions: 4,
         runs: 3,
         pythonAlerts: 3000,
+        gatewayAlerts: 20000,
         fanoutWindowMs: 10000,
         fanoutClients: [1, 10, 50],
         latencyRate: 300,
         latencyMs: 20000,
+        latencySubscribeMs: 3000,
         latencyWarmupMs: 2000,
         idleSessions: [0, 100, 500],
         idleSettleMs: 10000

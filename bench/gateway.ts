@@ -1,7 +1,8 @@
 /**
  * The gateway under test, as its own process on a free loopback port: `node --import tsx
  * src/server.ts` (BENCH_GATEWAY=dist runs the built dist/src/server.js instead). Clients run in
- * other processes, so none of them shares the gateway's event loop.
+ * other processes, so none of them shares the gateway's event loop. BENCH_GATEWAY_ENTRY=file.ts runs
+ * another entry point (another branch's server, say) the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -60,6 +61,8 @@ export function benchGatewayEnv (brokers: string, port: number): Record<string, 
 }
 
 export function gatewayCommand (): { command: string, args: string[], label: string } {
+  const entry = process.env.BENCH_GATEWAY_ENTRY
+  if (entry !== undefined && entry !== '') return { command: process.execPath, args: ['--import', 'tsx', entry], label: `node --import tsx ${entry}` }
   const built = join(ROOT_DIR, 'dist', 'src', 'server.js')
   if (process.env.BENCH_GATEWAY === 'dist') {
     if (!existsSync(built)) throw new Error('BENCH_GATEWAY=dist but dist/src/server.js is missing: run npm run build')

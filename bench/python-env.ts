@@ -1,14 +1,14 @@
 /**
  * The Python side of the bench (fink-client, and matplotlib for the plot) lives in a virtual
  * environment outside git, made and filled here on first use: BENCH_VENV, else
- * .cache/bench-venv. If fink-client cannot be installed, confluent-kafka + fastavro stand in
+ * ~/.cache/fink-gateway/bench-venv. If fink-client cannot be installed, confluent-kafka + fastavro stand in
  * for it and the results say so.
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { ROOT_DIR } from './child.js'
 
 const run = promisify(execFile)
 
@@ -25,8 +25,11 @@ export interface PythonEnvironment {
 const FINK_CLIENT = 'fink-client==12.3.0'
 const INSTALL_TIMEOUT_MS = 600_000
 
+/** Outside the clone, so a fresh clone (CI's) on the same machine finds it already filled. */
 export function venvDir (): string {
-  return process.env.BENCH_VENV ?? join(ROOT_DIR, '.cache', 'bench-venv')
+  if (process.env.BENCH_VENV !== undefined && process.env.BENCH_VENV !== '') return process.env.BENCH_VENV
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache')
+  return join(cache, 'fink-gateway', 'bench-venv')
 }
 
 /** Debian's python3 has venv and ensurepip; pyenv's shim on PATH may not. */

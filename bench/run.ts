@@ -9,6 +9,12 @@
 import { join } from 'node:path'
 import { BENCH_DIR } from './child.js'
 import { kcatCase, pythonCase, rdkafkaCase } from './cases/baselines.js'
+import { decodeCase } from './cases/decode.js'
+import { fanoutCase, latencyCase, restCase, sessionsCase, wsCase, type LatencyResult, type SessionsResult } from './cases/gateway.js'
+import { gatewayCommand, startGateway, type Gateway } from './gateway.js'
+import { plot } from './plot.js'
+import { profileGateway } from './cases/profile.js'
+import type { FanoutPoint } from './results.js'
 import { makePlan, type BenchContext } from './context.js'
 import { createTopic, deleteTopic, kafkaEnvironment, kafkaVersion } from './kafka.js'
 import { fillTopic, loadAlertSource } from './load.js'
@@ -39,6 +45,9 @@ function parseArgs (argv: string[]): { quick: boolean, only: Set<CaseName>, prof
   return { quick, only, profile }
 }
 
+/** Ends a --profile run early, through the same clean-up as a full run. */
+class ProfileDone extends Error {}
+
 const began = Date.now()
 const log = (line: string): void => {
   console.log(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`)
@@ -66,6 +75,10 @@ try {
   log(`topic ${topic}: ${plan.alerts} alerts in ${plan.partitions} partitions, loaded in ${filled.seconds.toFixed(1)} s`)
 
   const ctx: BenchContext = { plan, brokers: kafka.brokers, topic, source, python, runId, log }
+  if (args.profile) {
+    await profileGateway(ctx, join(BENCH_DIR, 'results', 'profile'))
+    throw new ProfileDone()
+  }
   const cases: Record<string, unknown> = {}
   const errors: string[] = []
   const throughput: Record<string, ThroughputCase | undefined> = {}
@@ -80,6 +93,72 @@ try {
   if (args.only.has('rdkafka')) { log('case rdkafka-count'); record('rdkafka_count', await rdkafkaCase(ctx)) }
   if (args.only.has('python')) { log('case python'); record('python_client', await pythonCase(ctx)) }
 
+  const gatewayCases = (['ws', 'rest', 'fanout', 'latency'] as const).filter((c) => args.only.has(c))
+  let fanout: FanoutPoint[] | undefined
+  let latency: LatencyResult | undefined
+  let sessions: SessionsResult | undefined
+  let gatewayInfo: Record<string, unknown> | null = null
+  if (gatewayCases.length > 0 || args.only.has('sessions')) {
+    gatewayInfo = { command: gatewayCommand().label }
+  }
+  if (gatewayCases.length > 0) {
+    let gateway: Gateway | undefined
+    try {
+      gateway = await startGateway({ brokers: kafka.brokers })
+      gatewayInfo = { command: gatewayCommand().label, env: gateway.env }
+      log(`gateway pid ${gateway.pid} on ${gateway.httpUrl}`)
+    } catch (err) {
+      errors.push(`gateway: ${(err as Error).message}`)
+      log(`the gateway did not start: ${(err as Error).message}`)
+    }
+    if (gateway !== undefined) {
+      try {
+        if (args.only.has('ws')) {
+          log('case ws'); record('ws', await wsCase(gateway, ctx, false))
+          log('case ws exclude=cutouts'); record('ws_exclude_cutouts', await wsCase(gateway, ctx, true))
+        }
+        if (args.only.has('rest')) {
+          log('case rest'); record('rest', await restCase(gateway, ctx, false))
+          log('case rest exclude=cutouts'); record('rest_exclude_cutouts', await restCase(gateway, ctx, true))
+        }
+        if (args.only.has('fanout')) {
+          log('case fan-out')
+          const result = await fanoutCase(gateway, ctx)
+          cases.fanout = result
+          fanout = result.points
+          if (result.error !== undefined) errors.push(`fanout: ${result.error}`)
+        }
+        if (args.only.has('latency')) {
+          log(`case latency (${plan.latencyRate} alerts/s)`)
+          latency = await latencyCase(gateway, ctx)
+          cases.latency = latency
+          if (latency.error !== undefined) errors.push(`latency: ${latency.error}`)
+          log(`latency: p50 ${latency.p50 ?? '?'} ms, p99 ${latency.p99 ?? '?'} ms`)
+        }
+      } finally {
+        await gateway.stop()
+      }
+    }
+  }
+  if (args.only.has('sessions')) {
+    log(`case idle sessions (${plan.idleSessions.join(', ')})`)
+    try {
+      sessions = await sessionsCase(ctx, {})
+      cases.idle_sessions = sessions
+      if (sessions.error !== undefined) errors.push(`idle_sessions: ${sessions.error}`)
+      log(`idle sessions: ${sessions.per_session_rss_mb ?? '?'} MB and ${sessions.per_session_threads ?? '?'} threads per session`)
+    } catch (err) {
+      errors.push(`idle_sessions: ${(err as Error).message}`)
+      log(`idle sessions failed: ${(err as Error).message}`)
+    }
+  }
+  if (args.only.has('decode')) {
+    log('case decode')
+    const result = await decodeCase()
+    cases.decode = result
+    if (result.error !== undefined) errors.push(`decode: ${result.error}`)
+  }
+
   const ratios = computeRatios({
     kcat: throughput.kcat,
     rdkafka: throughput.rdkafka_count,
@@ -87,10 +166,11 @@ try {
     ws: throughput.ws,
     wsExclude: throughput.ws_exclude_cutouts,
     rest: throughput.rest,
-    restExclude: throughput.rest_exclude_cutouts
+    restExclude: throughput.rest_exclude_cutouts,
+    fanout
   })
-  const latency = null
-  const idleRss = null
+  const latencyMs = latency !== undefined && latency.p50 !== null && latency.p99 !== null ? { p50: latency.p50, p99: latency.p99 } : null
+  const idleRss = sessions?.per_session_rss_mb ?? null
   const body = {
     schema_version: 1,
     date,
@@ -108,20 +188,25 @@ try {
       load_seconds: round(filled.seconds)
     },
     plan,
+    gateway: gatewayInfo,
     cases,
     ratios,
-    latency_ms: latency,
+    latency_ms: latencyMs,
     idle_session_rss_mb: idleRss,
-    targets: checkTargets(ratios, latency, idleRss),
+    targets: checkTargets(ratios, latencyMs?.p99 ?? null, idleRss),
     errors
   }
   const written = await writeResults(join(BENCH_DIR, 'results'), { quick: args.quick, date }, body)
   log(`results: ${written.join(', ')}`)
+  const image = await plot(python, written[0] as string, join(BENCH_DIR, 'results', args.quick ? 'quick.png' : 'latest.png'))
+  log(image.error === undefined ? `plot: ${image.path}` : `no plot: ${image.error}`)
   log(`ratios: ${JSON.stringify(ratios)}`)
   if (errors.length > 0) log(`cases with errors: ${errors.join('; ')}`)
 } catch (err) {
-  log(`failed: ${(err as Error).stack ?? String(err)}`)
-  exitCode = 1
+  if (!(err instanceof ProfileDone)) {
+    log(`failed: ${(err as Error).stack ?? String(err)}`)
+    exitCode = 1
+  }
 } finally {
   await deleteTopic(kafka.brokers, topic).catch(() => {})
   await kafka.stop()
