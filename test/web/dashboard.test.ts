@@ -1,0 +1,168 @@
+/**
+ * The dashboard in headless Chromium against the real gateway and a real Kafka: real alerts are
+ * replayed into a topic of this test, streamed through /ws, counted, and explored.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { copyFileSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
+import { AlertDecoder, readAvroFile, SchemaCache } from '../../src/avro/index.js'
+import { buildApp, uniqueName } from '../helpers/app.js'
+import { createTopic, deleteTopic, produce, type TestMessage } from '../helpers/kafka.js'
+import { launchBrowser } from './browser.js'
+import { webBuild } from './web-build.js'
+
+const root = join(import.meta.dirname, '..', '..')
+const DATA = join(root, 'data', 'alerts')
+const SHOTS = join(root, 'test-results', 'screenshots')
+const DOCS_SHOTS = join(root, 'docs', 'screenshots')
+
+interface Replayed {
+  offset: number
+  alert: Record<string, any>
+}
+
+/** Every alert of the files, produced in order to one partition: offset i is alert i. */
+async function replay (topic: string, files: string[]): Promise<Replayed[]> {
+  const decoder = new AlertDecoder(new SchemaCache({}))
+  const messages: TestMessage[] = []
+  const replayed: Replayed[] = []
+  for (const file of files) {
+    const { schemaText, records } = await readAvroFile(join(DATA, file))
+    for (const value of records) {
+      const offset = messages.length
+      messages.push({ key: schemaText, value })
+      const decoded = await decoder.decode({ topic, partition: 0, offset, timestamp: 0, key: Buffer.from(schemaText), value })
+      replayed.push({ offset, alert: decoded.alert as Record<string, any> })
+    }
+  }
+  await produce(topic, messages)
+  return replayed
+}
+
+function finite (v: unknown): boolean {
+  return typeof v === 'number' && Number.isFinite(v)
+}
+
+function ztfDetections (alert: Record<string, any>): number {
+  const history = (alert.prv_candidates ?? []) as Array<Record<string, unknown>>
+  return [alert.candidate, ...history].filter((c) => finite(c?.magpsf)).length
+}
+
+function lsstDetections (alert: Record<string, any>): number {
+  const history = (alert.prvDiaSources ?? []) as Array<Record<string, unknown>>
+  return [alert.diaSource, ...history].filter((d) => finite(d?.psfFlux) || finite(d?.psFlux)).length
+}
+
+/** Decoded and varied: drawn to a canvas, its pixels are not all one grey. */
+async function cutoutState (page: Page, kind: string): Promise<{ state: string, width: number, levels: number }> {
+  const selector = `img[data-testid="cutout-${kind}"]`
+  await page.waitForFunction(`(() => { const i = document.querySelector(${JSON.stringify(selector)}); return i !== null && i.dataset.state !== 'loading' })()`, undefined, { timeout: 20000 })
+  return await page.evaluate(`(() => {
+    const img = document.querySelector(${JSON.stringify(selector)})
+    if (img.dataset.state !== 'loaded') return { state: img.dataset.state, width: img.naturalWidth, levels: 0 }
+    const canvas = document.createElement('canvas')
+    canvas.width = img.naturalWidth
+    canvas.height = img.naturalHeight
+    const ctx = canvas.getContext('2d')
+    ctx.drawImage(img, 0, 0)
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data
+    const levels = new Set()
+    for (let i = 0; i < data.length; i += 4) levels.add(data[i])
+    return { state: img.dataset.state, width: img.naturalWidth, levels: levels.size }
+  })()`)
+}
+
+async function shot (page: Page, name: string, fullPage = false): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true })
+  mkdirSync(DOCS_SHOTS, { recursive: true })
+  const path = join(SHOTS, `${name}.png`)
+  await page.screenshot({ path, fullPage })
+  copyFileSync(path, join(DOCS_SHOTS, `${name}.png`))
+}
+
+test('stream a replayed topic in the browser, then explore ZTF and LSST alerts', { timeout: 120000 }, async (t) => {
+  await webBuild()
+  const topic = uniqueName('ftest_dashboard')
+  await createTopic(topic)
+  t.after(async () => { await deleteTopic(topic) })
+  const replayed = await replay(topic, ['ftransfer-ztf-2026-03-23-part-3.avro', 'ftransfer-lsst-2026-03-18-part-2.avro', 'elasticc-alert-obj747.avro.gz'])
+
+  const app = await buildApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  assert.ok(address !== null && typeof address === 'object')
+  const base = `http://127.0.0.1:${address.port}`
+
+  const context = await launchBrowser(t)
+  const page = await context.newPage()
+  const pageErrors: string[] = []
+  page.on('pageerror', (err) => { pageErrors.push(err.message) })
+
+  await page.goto(`${base}/`)
+  // The topic is offered by GET /topics; choose it, start at the beginning.
+  await page.check(`input[data-topic="${topic}"]`, { timeout: 20000 })
+  await page.selectOption('[data-testid=start]', 'earliest')
+  await page.click('[data-testid=start-stream]')
+  const count = page.locator(`[data-testid=topic-count][data-topic="${topic}"]`)
+  await page.waitForFunction(`document.querySelector('[data-testid=topic-count][data-topic=${JSON.stringify(topic)}]')?.textContent === ${JSON.stringify(String(replayed.length))}`, undefined, { timeout: 30000 })
+  assert.equal(await count.textContent(), String(replayed.length))
+  const rows = page.locator('[data-testid=alerts-table] tbody tr')
+  await page.waitForFunction(`document.querySelectorAll('[data-testid=alerts-table] tbody tr').length === ${replayed.length}`)
+  assert.equal(await rows.count(), replayed.length)
+  await shot(page, 'stream')
+
+  // The ZTF alert with the longest history; its 64-bit candid must come through exactly.
+  const ztf = replayed.filter((r) => r.alert.candidate !== undefined).sort((a, b) => ztfDetections(b.alert) - ztfDetections(a.alert))[0]
+  assert.ok(ztf !== undefined)
+  await page.click(`a[href="/explore/${topic}/0/${ztf.offset}"]`)
+  await page.waitForSelector('[data-testid=explorer]')
+  assert.equal(new URL(page.url()).pathname, `/explore/${topic}/0/${ztf.offset}`)
+  assert.equal(await page.textContent('[data-testid=object-id]'), ztf.alert.objectId)
+  assert.match(await page.textContent('.alert-head') ?? '', new RegExp(String(ztf.alert.candid)))
+
+  for (const kind of ['science', 'template', 'difference']) {
+    const cutout = await cutoutState(page, kind)
+    assert.equal(cutout.state, 'loaded', kind)
+    assert.ok(cutout.width > 0, kind)
+    assert.ok(cutout.levels > 20, `${kind}: ${cutout.levels} grey levels`)
+  }
+  assert.equal(await page.locator('[data-testid=lightcurve] [data-testid=lightcurve-point]').count(), ztfDetections(ztf.alert))
+  const limits = [ztf.alert.candidate, ...(ztf.alert.prv_candidates ?? [])].filter((c: any) => !finite(c.magpsf) && finite(c.diffmaglim)).length
+  assert.equal(await page.locator('[data-testid=lightcurve] [data-testid=lightcurve-limit]').count(), limits)
+
+  await page.waitForFunction('window.__aladin !== undefined && window.__aladin.created === true', undefined, { timeout: 30000 })
+  const centre = await page.evaluate('({ ra: window.__aladin.ra, dec: window.__aladin.dec, attrRa: document.querySelector("[data-testid=aladin]").dataset.ra })') as { ra: number, dec: number, attrRa: string }
+  assert.ok(Math.abs(centre.ra - ztf.alert.candidate.ra) < 1e-6, `Aladin RA ${centre.ra}`)
+  assert.ok(Math.abs(centre.dec - ztf.alert.candidate.dec) < 1e-6, `Aladin Dec ${centre.dec}`)
+  assert.equal(Number(centre.attrRa), centre.ra)
+  // Offline the Simbad cone search fails; the view stays and says so.
+  await page.waitForFunction('window.__aladin.simbad !== "loading"', undefined, { timeout: 30000 })
+  await page.waitForTimeout(500)
+  await shot(page, 'explorer')
+
+  // An LSST alert: flux light curve with every diaSource, its cutouts (plain FITS) decoded.
+  const lsst = replayed.find((r) => r.alert.diaSource !== undefined && (r.alert.prvDiaSources ?? []).length > 0 && r.alert.cutoutScience !== null)
+  assert.ok(lsst !== undefined)
+  await page.goto(`${base}/explore/${topic}/0/${lsst.offset}`)
+  await page.waitForSelector('[data-testid=explorer]')
+  assert.equal(await page.getAttribute('[data-testid=lightcurve]', 'data-kind'), 'flux')
+  assert.equal(await page.locator('[data-testid=lightcurve-point]').count(), lsstDetections(lsst.alert))
+  assert.equal((await cutoutState(page, 'science')).state, 'loaded')
+  await shot(page, 'explorer-lsst')
+
+  // The ELAsTiCC alert has no science cutout: a message, not a blank page.
+  const elasticc = replayed.find((r) => r.alert.alertId !== undefined)
+  assert.ok(elasticc !== undefined)
+  await page.goto(`${base}/explore/${topic}/0/${elasticc.offset}`)
+  await page.waitForSelector('[data-testid=explorer]')
+  assert.equal((await cutoutState(page, 'science')).state, 'error')
+  assert.match(await page.textContent('.cutout-message:not([hidden])') ?? '', /Science cutout unavailable/)
+
+  // An offset past the end: the explorer explains instead of staying empty.
+  await page.goto(`${base}/explore/${topic}/0/${replayed.length + 100}`)
+  await page.waitForSelector('[data-testid=explorer-error]')
+
+  assert.deepEqual(pageErrors.filter((m) => !/HiPS|Failed to fetch|CDS|does not points|NetworkError/i.test(m)), [])
+})
