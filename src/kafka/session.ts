@@ -39,8 +39,14 @@ const E = rdkafka.CODES.ERRORS
 const OFFSET_BEGINNING = -2
 const OFFSET_END = -1
 
-/** How long one native consume call may wait for the next message: also bounds how long close() waits for it. */
-const CONSUME_WAIT_MS = 100
+/**
+ * How long one native consume call may wait for the next message. Each call holds a libuv
+ * thread-pool thread meanwhile, so it is short, and an empty answer is followed by a pause on
+ * the JavaScript side (IDLE_PAUSE_MS): an idle session occupies a pool thread ~20% of the time
+ * instead of always (size UV_THREADPOOL_SIZE for the session count all the same).
+ */
+const CONSUME_WAIT_MS = 20
+const IDLE_PAUSE_MS = 80
 const DISCONNECT_TIMEOUT_MS = 5000
 const SEEK_TIMEOUT_MS = 2000
 const WATERMARK_TIMEOUT_MS = 2000
@@ -106,6 +112,16 @@ export interface ClientSessionOptions {
 
 type State = 'new' | 'opening' | 'open' | 'closed'
 
+/** Waits `ms`, or less if `signal` aborts. */
+async function pause (ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) return
+  await new Promise<void>((resolve) => {
+    const done = (): void => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve() }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
 function isConnectivity (err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return code === E.ERR__ALL_BROKERS_DOWN || code === E.ERR__TRANSPORT || code === E.ERR__RESOLVE
@@ -130,7 +146,8 @@ export class ClientSession {
   private state: State = 'new'
   private counted = false
   private closing: Promise<void> | null = null
-  private inflightConsume: Promise<unknown> | null = null
+  /** Native calls in flight (consume, seek, watermarks…): disconnect waits for all of them (node-rdkafka#1057). */
+  private readonly inflight = new Set<Promise<unknown>>()
   /** Offsets found by offsetsForTimes for `start` = a time, by partition. */
   private readonly timeOffsets = new Map<string, number>()
   /** Partitions whose start position was applied already in this session, or that have a commit. */
@@ -157,6 +174,20 @@ export class ClientSession {
     // A throw-away group has no committed offsets to resume from: it starts at the live end.
     this.start = opts.start ?? (this.ephemeral ? { kind: 'latest' } : undefined)
     this.log = opts.log.child({ session: this.id, transport: this.transport, group: this.groupId })
+  }
+
+  /** Runs one native call, registered so that teardown never disconnects while it is in flight. */
+  private async native<T> (call: (done: (err: unknown, value?: T) => void) => void): Promise<T> {
+    const promise = new Promise<T>((resolve, reject) => {
+      call((err, value) => { if (err !== null && err !== undefined) reject(err); else resolve(value as T) })
+    })
+    const settled = promise.then(() => {}, () => {})
+    this.inflight.add(settled)
+    try {
+      return await promise
+    } finally {
+      this.inflight.delete(settled)
+    }
   }
 
   get closed (): boolean { return this.state === 'closed' }
@@ -209,19 +240,15 @@ export class ClientSession {
     if (consumer === null) return
     const partitions: TopicPartitionOffset[] = []
     for (const topic of this.topics) {
-      const metadata = await new Promise<rdkafka.Metadata>((resolve, reject) => {
-        consumer.getMetadata({ topic, allTopics: false, timeout: timeoutMs }, (err, data) => {
-          if (err !== null && err !== undefined) reject(err); else resolve(data)
-        })
+      const metadata = await this.native<rdkafka.Metadata>((done) => {
+        consumer.getMetadata({ topic, allTopics: false, timeout: timeoutMs }, done)
       })
       const found = metadata.topics.find((t) => t.name === topic)
       for (const p of found?.partitions ?? []) partitions.push({ topic, partition: p.id, offset: ms })
     }
     if (partitions.length === 0) return
-    const offsets = await new Promise<TopicPartitionOffset[]>((resolve, reject) => {
-      consumer.offsetsForTimes(partitions, timeoutMs, (err, result) => {
-        if (err !== null && err !== undefined) reject(err); else resolve(result)
-      })
+    const offsets = await this.native<TopicPartitionOffset[]>((done) => {
+      consumer.offsetsForTimes(partitions, timeoutMs, done)
     })
     // -1 (no message at or after that time) is OFFSET_END: the session waits for new ones.
     for (const tp of offsets) this.timeOffsets.set(tpKey(tp.topic, tp.partition), tp.offset)
@@ -304,17 +331,7 @@ export class ClientSession {
   private async consumeOnce (max: number): Promise<Message[]> {
     const consumer = this.consumer
     if (consumer === null || this.state !== 'open') return []
-    const call = new Promise<Message[]>((resolve, reject) => {
-      consumer.consume(max, (err, messages) => {
-        if (err !== null && err !== undefined) reject(err); else resolve(messages)
-      })
-    })
-    this.inflightConsume = call.catch(() => {})
-    try {
-      return await call
-    } finally {
-      this.inflightConsume = null
-    }
+    return await this.native<Message[]>((done) => { consumer.consume(max, done) })
   }
 
   /**
@@ -340,7 +357,9 @@ export class ClientSession {
         messages = []
       }
       for (const m of messages) records.push(recordOf(m))
-      if (Date.now() >= deadline) break
+      const left = deadline - Date.now()
+      if (left <= 0) break
+      if (messages.length === 0) await pause(Math.min(IDLE_PAUSE_MS, left), signal)
     }
     if (records.length === 0 && isConnectivity(transientError)) {
       throw kafkaError(transientError, 'Kafka cannot be reached')
@@ -418,14 +437,9 @@ export class ClientSession {
       const seen = first.get(key)
       if (seen === undefined || r.offset < seen.offset) first.set(key, { topic: r.topic, partition: r.partition, offset: r.offset })
     }
-    await this.inflightConsume
     await Promise.all([...first.values()].map(async (tp) => {
-      await new Promise<void>((resolve) => {
-        consumer.seek(tp, SEEK_TIMEOUT_MS, (err) => {
-          if (err !== null && err !== undefined) this.log.warn({ err, tp }, 'seek back for redelivery failed')
-          resolve()
-        })
-      })
+      await this.native<void>((done) => { consumer.seek(tp, SEEK_TIMEOUT_MS, done) })
+        .catch((err: unknown) => { this.log.warn({ err, tp }, 'seek back for redelivery failed') })
     }))
     this.stats.redelivered += records.length
     this.log.debug({ positions: [...first.values()] }, 'undelivered records will come again')
@@ -440,11 +454,11 @@ export class ClientSession {
     try { positions = consumer.position(assignment) } catch { positions = [] }
     return await Promise.all(assignment.map(async (tp) => {
       const key = tpKey(tp.topic, tp.partition)
-      const watermarks = await new Promise<{ lowOffset: number, highOffset: number } | null>((resolve) => {
-        consumer.queryWatermarkOffsets(tp.topic, tp.partition, WATERMARK_TIMEOUT_MS, (err, offsets) => {
-          resolve(err !== null && err !== undefined ? null : offsets)
-        })
-      })
+      const watermarks = this.state !== 'open'
+        ? null
+        : await this.native<{ lowOffset: number, highOffset: number }>((done) => {
+          consumer.queryWatermarkOffsets(tp.topic, tp.partition, WATERMARK_TIMEOUT_MS, done)
+        }).catch(() => null)
       const position = positions.find((p) => p.topic === tp.topic && p.partition === tp.partition)?.offset
       const fetched = position !== undefined && position >= 0 ? position : null
       const next = this.nextToDeliver.get(key) ?? fetched
@@ -480,7 +494,8 @@ export class ClientSession {
     for (const resolve of waiters) resolve()
     try {
       if (consumer !== null) {
-        await this.inflightConsume
+        // Never disconnect under a native call (node-rdkafka#1057); each is bounded by its own timeout.
+        while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
         this.commitDelivered()
         if (consumer.isConnected()) {
           let timer: NodeJS.Timeout | undefined
