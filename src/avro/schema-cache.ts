@@ -32,8 +32,8 @@ export interface SchemaCacheOptions {
 }
 
 const VERSION_FILE = /^distribution_schema_fink_ztf_(.+)\.avsc$/
-/** A Fink version key: `2.7_3.10.1`; nothing that could walk out of the schemas folder. */
-const VERSION_KEY = /^[0-9][0-9A-Za-z._-]{0,63}$/
+/** A Fink version key: `2.7_3.10.1` (Fink's version, then fink-science's); nothing else. */
+const VERSION_KEY = /^[0-9]{1,4}(\.[0-9]{1,4}){0,3}_[0-9]{1,4}(\.[0-9]{1,4}){0,3}(_replayed)?$/
 const MAX_KEY_MEMO = 64
 const REGISTRY_FAILURE_TTL_MS = 10_000
 
@@ -45,7 +45,7 @@ function projectSchemasDir (): string {
 }
 
 export function isVersionKey (text: string): boolean {
-  return VERSION_KEY.test(text) && !text.includes('..')
+  return VERSION_KEY.test(text)
 }
 
 /**

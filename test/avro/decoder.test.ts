@@ -95,6 +95,9 @@ test('no usable key: the configured default schema', async (t) => {
   // A key that is neither a schema nor a version string is only given back as text.
   const keyed = await decoder.decode(record(file.records[0] as Buffer, 'ZTF19acihgng object'))
   assert.equal(keyed.key, 'ZTF19acihgng object')
+  const numeric = await decoder.decode(record(file.records[0] as Buffer, '12345'))
+  assert.equal(numeric.key, '12345', 'a number is not a Fink version key')
+  assertExpected(numeric, expected as string)
   // Without a default schema, the same message is an error for this message only.
   await rejectsWith(() => new AlertDecoder(new SchemaCache()).decode(record(file.records[0] as Buffer)), DecodeCode.UNKNOWN_SCHEMA)
 })

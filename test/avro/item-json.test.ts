@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import avsc from 'avsc'
 import { parse, isLosslessNumber } from 'lossless-json'
 import {
   AlertDecoder, DecodeError, DecodeCode, SchemaCache, errorItemJson, itemJson, alertJson, parseExclude,
@@ -119,4 +120,34 @@ test('errorItemJson names the message and the error code', () => {
     alert: null,
     error: { code: 'FG_DECODE_EMPTY', message: 't"x partition 2 offset 7: message value is empty' }
   })
+})
+
+test('unions the JS value cannot tell apart (two records, a map, int and long) are written from the value', () => {
+  const schema = {
+    type: 'record',
+    name: 'outer',
+    fields: [{
+      name: 'u',
+      type: {
+        type: 'array',
+        items: ['null', 'int', 'long', 'double', 'boolean', 'string', 'bytes',
+          { type: 'record', name: 'A', fields: [{ name: 'a', type: 'long' }] },
+          { type: 'record', name: 'B', fields: [{ name: 'b', type: ['null', 'float'] }] },
+          { type: 'map', values: 'bytes' },
+          { type: 'array', items: 'string' }]
+      }
+    }]
+  }
+  const wrapped = avsc.Type.forSchema(schema as avsc.Schema, { wrapUnions: true, registry: { long: avsc.types.LongType.__with({ fromBuffer: (b: Buffer) => b.readBigInt64LE(), toBuffer: (n: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64LE(n); return b }, fromJSON: BigInt, toJSON: Number, isValid: (n: unknown) => typeof n === 'bigint', compare: () => 0 }) } as never })
+  const body = wrapped.toBuffer({
+    u: [null, { int: 7 }, { long: 2n ** 60n + 1n }, { double: Number.NEGATIVE_INFINITY }, { boolean: false }, { string: 'é"' },
+      { bytes: Buffer.from([1, 2, 3]) }, { A: { a: -(2n ** 62n) } }, { B: { b: { float: Number.NaN } } }, { map: { k: Buffer.from('hi') } }, { array: ['x'] }, { double: -0 }]
+  })
+  const cache = new SchemaCache()
+  const cached = cache.fromText(JSON.stringify(schema))
+  const d: DecodedAlert = { record: { topic: 't', partition: 0, offset: 0, timestamp: 0, key: null, value: body }, schema: cached, key: null, alert: cached.reader.decode(body), body }
+  assert.equal(alertJson(d, NUMBERS),
+    `{"u":[null,7,${2n ** 60n + 1n},null,false,"é\\"","AQID",{"a":${-(2n ** 62n)}},{"b":null},{"k":"aGk="},["x"],-0]}`)
+  assert.equal(alertJson(d, { int64: 'string', exclude: new Set() }),
+    `{"u":[null,7,"${2n ** 60n + 1n}",null,false,"é\\"","AQID",{"a":"${-(2n ** 62n)}"},{"b":null},{"k":"aGk="},["x"],-0]}`)
 })

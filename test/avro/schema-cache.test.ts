@@ -43,8 +43,8 @@ test('bad schema texts are DecodeErrors with BAD_SCHEMA', () => {
 })
 
 test('version keys: only names a schema file could have', () => {
-  for (const ok of ['2.7_3.10.1', '1.4_0.5.1', '9.0_test-1']) assert.ok(isVersionKey(ok), ok)
-  for (const bad of ['', '../x', '2.7/3', 'ZTF19acihgng', '{"type":"int"}', '1..2', 'x'.repeat(80)]) assert.ok(!isVersionKey(bad), bad)
+  for (const ok of ['2.7_3.10.1', '1.4_0.5.1', '2.0_1.0.0_replayed', '9_1']) assert.ok(isVersionKey(ok), ok)
+  for (const bad of ['', '../x', '2.7/3', '2.7_../../x', 'ZTF19acihgng', '12345', '{"type":"int"}', '1..2_3', '0p2-live', '1'.repeat(80)]) assert.ok(!isVersionKey(bad), bad)
 })
 
 test('versionOf finds the version string of a schema, preferring plain names the decoder resolves', async (t) => {
