@@ -90,7 +90,10 @@ try {
   }
 
   if (args.only.has('kcat')) { log('case kcat'); record('kcat', await kcatCase(ctx)) }
-  if (args.only.has('rdkafka')) { log('case rdkafka-count'); record('rdkafka_count', await rdkafkaCase(ctx)) }
+  if (args.only.has('rdkafka')) {
+    log('case rdkafka-count'); record('rdkafka_count', await rdkafkaCase(ctx, 'gateway'))
+    log('case rdkafka-count, librdkafka defaults'); record('rdkafka_count_defaults', await rdkafkaCase(ctx, 'defaults'))
+  }
   if (args.only.has('python')) { log('case python'); record('python_client', await pythonCase(ctx)) }
 
   const gatewayCases = (['ws', 'rest', 'fanout', 'latency'] as const).filter((c) => args.only.has(c))

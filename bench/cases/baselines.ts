@@ -68,15 +68,18 @@ export async function kcatCase (ctx: BenchContext): Promise<ThroughputCase> {
   return throughputCase('kcat -C -o beginning -e (offsets only to a pipe): no decoding, no group', ctx.plan.alerts, runs, [], error)
 }
 
-export async function rdkafkaCase (ctx: BenchContext): Promise<ThroughputCase> {
-  const { runs, error } = await repeat(ctx, 'rdkafka-count', async (i) => {
+export async function rdkafkaCase (ctx: BenchContext, settings: 'gateway' | 'defaults'): Promise<ThroughputCase> {
+  const { runs, error } = await repeat(ctx, `rdkafka-count (${settings} settings)`, async (i) => {
     const figures = await runChild(process.execPath, nodeClientArgs('rdkafka-count.ts', {
-      brokers: ctx.brokers, topic: ctx.topic, group: `bench-rdkafka-${ctx.runId}-${i}`, alerts: ctx.plan.alerts, batch: 1000, timeoutMs: RUN_TIMEOUT_MS - 10_000
+      brokers: ctx.brokers, topic: ctx.topic, group: `bench-rdkafka-${settings}-${ctx.runId}-${i}`, alerts: ctx.plan.alerts, batch: 1000, settings, timeoutMs: RUN_TIMEOUT_MS - 10_000
     }), { timeoutMs: RUN_TIMEOUT_MS }) as DrainFigures
     if (figures.alerts < ctx.plan.alerts) throw new Error(`read ${figures.alerts} of ${ctx.plan.alerts} alerts`)
     return runFigures(figures)
   })
-  return throughputCase('node-rdkafka consume(1000) loop, count only, the gateway\'s consumer settings, own process', ctx.plan.alerts, runs, [], error)
+  const what = settings === 'gateway'
+    ? 'node-rdkafka consume(1000) loop, count only, the gateway\'s consumer settings (src/kafka/consumer-options.ts), own process'
+    : 'node-rdkafka consume(1000) loop, count only, librdkafka\'s default consumer settings (64 MB prefetch), own process'
+  return throughputCase(what, ctx.plan.alerts, runs, [], error)
 }
 
 export async function pythonCase (ctx: BenchContext): Promise<ThroughputCase & { client: string | null }> {

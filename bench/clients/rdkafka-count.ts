@@ -1,21 +1,31 @@
 /**
  * Baseline: node-rdkafka's consume(n) loop that only counts messages, with the gateway's own
  * consumer settings (src/kafka/consumer-options.ts), so the gap to the gateway is what the
- * gateway adds: decoding, JSON, the transport.
+ * gateway adds: decoding, JSON, the transport. With settings=defaults, librdkafka's defaults,
+ * to show what the gateway's bounded prefetch costs in raw throughput.
  */
 import Kafka from 'node-rdkafka'
 import { loadConfig } from '../../src/config.js'
 import { consumerOptions } from '../../src/kafka/consumer-options.js'
 import { clientOptions, nowMs, report, type DrainFigures } from './common.js'
 
-interface Options { brokers: string, topic: string, group: string, alerts: number, batch: number, timeoutMs: number }
+interface Options {
+  brokers: string
+  topic: string
+  group: string
+  alerts: number
+  batch: number
+  /** gateway: src/kafka/consumer-options.ts; defaults: librdkafka's own (64 MB prefetch…). */
+  settings: 'gateway' | 'defaults'
+  timeoutMs: number
+}
 
 const opts = clientOptions<Options>()
 const config = loadConfig({ KAFKA_BROKERS: opts.brokers, LOG_LEVEL: 'silent' })
-const consumer = new Kafka.KafkaConsumer(
-  consumerOptions(config, { groupId: opts.group, credentials: null }),
-  { 'auto.offset.reset': 'earliest' }
-)
+const settings: Kafka.ConsumerGlobalConfig = opts.settings === 'gateway'
+  ? consumerOptions(config, { groupId: opts.group, credentials: null })
+  : { 'bootstrap.servers': opts.brokers, 'group.id': opts.group, 'enable.auto.commit': false }
+const consumer = new Kafka.KafkaConsumer(settings, { 'auto.offset.reset': 'earliest' })
 
 const figures: DrainFigures = { alerts: 0, firstBatch: 0, startMs: nowMs(), firstMs: 0, lastMs: 0, bytes: 0 }
 const deadline = Date.now() + opts.timeoutMs

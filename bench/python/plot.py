@@ -22,6 +22,7 @@ def throughput_rows(results):
     rows = [
         ("kcat (no decoding)", rate(cases.get("kcat"))),
         ("node-rdkafka count only", rate(cases.get("rdkafka_count"))),
+        ("node-rdkafka count only, librdkafka defaults", rate(cases.get("rdkafka_count_defaults"))),
         (python_label + " (decodes)", rate(cases.get("python_client"))),
         ("gateway WebSocket", rate(cases.get("ws"))),
         ("gateway WebSocket, exclude=cutouts", rate(cases.get("ws_exclude_cutouts"))),
