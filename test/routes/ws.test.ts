@@ -231,3 +231,24 @@ test('200 connect/disconnect cycles leave no session, consumer, handle or thread
   assert.equal(opened, 201)
   await waitUntil(() => handles() <= baseline.handles && threads() <= baseline.threads, 20000)
 })
+
+test('Kafka unreachable: the upgrade is refused with 503; no session is left', async (t) => {
+  const { app, base } = await listening(t, { KAFKA_BROKERS: '127.0.0.1:1' })
+  const refused = await refusedUpgrade(`${base}/ws?topics=ftest_any`)
+  assert.equal(refused.status, 503)
+  assert.equal(refused.body.code, 'FG_KAFKA_UNAVAILABLE')
+  assert.equal(app.sessions.size, 0)
+})
+
+test('shutdown: a stream gets a closed status frame and close 1001, and its session is closed', async (t) => {
+  const { app, base } = await listening(t)
+  const topic = await createTopic(t, 'ftest_ws_shutdown')
+  await produce(topic, numbered('s', 2))
+  const client = await connect(`${base}/ws?topics=${topic}&group_id=${uniqueName('group')}`)
+  await client.waitFor('2 alerts', () => client.alertCount() === 2)
+  await app.close()
+  const closed = await client.closed
+  assert.equal(closed.code, 1001)
+  assert.ok(statuses(client).some((s) => s.state === 'closed'))
+  assert.equal(app.sessions.size, 0)
+})
