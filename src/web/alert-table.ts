@@ -13,9 +13,12 @@ export class AlertTable {
   private readonly body: HTMLTableSectionElement
   private pending: Item[] = []
 
-  constructor (private readonly maxRows = 200, private readonly onOpen: (item: Item, event: MouseEvent) => void = () => {}) {
+  constructor (private readonly maxRows = 100, private readonly onOpen: (item: Item, event: MouseEvent) => void = () => {}) {
     this.body = h('tbody')
+    // Fixed column widths: the table is laid out from the first row alone, not all 200 again on every frame.
+    const widths = ['7%', '15%', '11%', '13%', '10%', '5%', '14%', '9%', '8%', '8%']
     this.element = h('table', { class: 'alerts', 'data-testid': 'alerts-table' },
+      h('colgroup', {}, ...widths.map((width) => h('col', { style: `width:${width}` }))),
       h('thead', {}, h('tr', {},
         h('th', {}, 'Received'), h('th', {}, 'Topic'), h('th', {}, 'Object'), h('th', { title: 'observation time, UTC' }, 'Observed (UTC)'),
         h('th', { class: 'num' }, 'Mag'), h('th', {}, 'Filter'), h('th', {}, 'Classification'),

@@ -11,9 +11,19 @@ export class RateChart {
   readonly element: SVGSVGElement
   private readonly bins = new Map<number, Map<string, number>>()
   private dirty = true
+  private width = 640
+  private lastDraw = 0
 
   constructor (private readonly minutes = 15, private readonly now: () => number = Date.now) {
     this.element = s('svg', { class: 'rate-chart', viewBox: '0 0 640 200', role: 'img', 'aria-label': 'alerts per topic per minute', 'data-testid': 'rate-chart' })
+    // The width is observed, never read while drawing: reading it would force a layout per frame.
+    new ResizeObserver((entries) => {
+      const width = Math.round(entries[0]?.contentRect.width ?? 0)
+      if (width > 0 && width !== this.width) {
+        this.width = width
+        this.draw(true)
+      }
+    }).observe(this.element)
   }
 
   add (topic: string, at: number = this.now()): void {
@@ -33,14 +43,19 @@ export class RateChart {
     this.dirty = true
   }
 
-  /** Redraws if something changed, or when the minute rolled over (bars move left). */
+  /**
+   * Redraws if something changed (at most twice a second: per-minute bars need no more), or
+   * when forced: the minute rolled over or the width changed.
+   */
   draw (force = false): void {
-    if (!this.dirty && !force) return
+    const now = performance.now()
+    if (!force && (!this.dirty || now - this.lastDraw < 500)) return
     this.dirty = false
+    this.lastDraw = now
     const svg = this.element
     clear(svg)
     // Drawn at the element's own pixel width so text and bars are never stretched.
-    const width = Math.max(320, Math.round(svg.clientWidth || 640))
+    const width = Math.max(320, this.width)
     const height = 200
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`)
     const left = 44

@@ -40,7 +40,7 @@ export class StreamTab {
   private readonly collectedLabel = h('span', { class: 'dim' }, '0 collected')
 
   constructor (onOpen: (item: Item, event: MouseEvent) => void) {
-    this.table = new AlertTable(200, onOpen)
+    this.table = new AlertTable(100, onOpen)
     this.startButton.addEventListener('click', () => { if (this.socket === null) background(this.start()); else this.stop('stopped') })
     this.pollButton.addEventListener('click', () => { background(this.poll()) })
     const jsonButton = h('button', { 'data-testid': 'download-jsonl', title: 'every collected item, one JSON object per line' }, 'JSON lines')
@@ -67,7 +67,6 @@ export class StreamTab {
         h('div', { class: 'table-scroll' }, this.table.element)))
     this.chart.draw(true)
     setInterval(() => { this.chart.draw(true) }, 10000)
-    window.addEventListener('resize', () => { this.chart.draw(true) })
     const frame = (): void => {
       this.table.flush()
       this.chart.draw()
