@@ -5,8 +5,8 @@
  *
  *   const session = new ClientSession({ config, transport, principal, groupId, topics, start, log, metrics })
  *   await session.open(timeoutMs)              // connect + subscribe; KafkaError (503/404/403) on failure
- *   const records = await session.pull(max, deadline, signal?)
- *       // up to `max` records, returns as soon as `max` are there or at `deadline` (epoch ms)
+ *   const records = await session.pull(max, deadline, signal?, maxBytes?)
+ *       // up to `max` records (and about `maxBytes`), returns as soon as they are there or at `deadline` (epoch ms)
  *       // or when `signal` aborts; records are "in flight" until one of:
  *   session.delivered(records, 'now' | 'later' | 'never')
  *       // the client has them: commit offset+1 per partition now, at the next commitDelivered(),
@@ -335,15 +335,16 @@ export class ClientSession {
   }
 
   /**
-   * Up to `max` records; returns as soon as `max` are there, at `deadline` (epoch ms), or when
-   * `signal` aborts, with what it has. Transient Kafka errors are retried until the deadline;
+   * Up to `max` records; returns as soon as `max` are there (or `maxBytes` of message values),
+   * at `deadline` (epoch ms), or when `signal` aborts, with what it has. Transient Kafka errors are retried until the deadline;
    * a missing topic or refused access throws a KafkaError. If nothing at all could be fetched
    * because the brokers are down the whole time, throws FG_KAFKA_UNAVAILABLE at the deadline.
    */
-  async pull (max: number, deadline: number, signal?: AbortSignal): Promise<SessionRecord[]> {
+  async pull (max: number, deadline: number, signal?: AbortSignal, maxBytes = Infinity): Promise<SessionRecord[]> {
     const records: SessionRecord[] = []
+    let bytes = 0
     let transientError: unknown = null
-    while (records.length < max && this.state === 'open' && signal?.aborted !== true) {
+    while (records.length < max && bytes < maxBytes && this.state === 'open' && signal?.aborted !== true) {
       let messages: Message[]
       try {
         messages = await this.consumeOnce(max - records.length)
@@ -356,7 +357,10 @@ export class ClientSession {
         await new Promise((resolve) => setTimeout(resolve, 50))
         messages = []
       }
-      for (const m of messages) records.push(recordOf(m))
+      for (const m of messages) {
+        records.push(recordOf(m))
+        bytes += m.size
+      }
       const left = deadline - Date.now()
       if (left <= 0) break
       if (messages.length === 0) await pause(Math.min(IDLE_PAUSE_MS, left), signal)

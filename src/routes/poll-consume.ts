@@ -7,10 +7,10 @@
  * waited, or before the body was written out), nothing is committed and the session seeks back
  * so that the same alerts come with the next request.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { GatewayError } from '../errors.js'
+import { GatewayError, KafkaUnavailable } from '../errors.js'
 import { httpErrorFor } from '../kafka/errors.js'
 import type { SessionLease } from '../kafka/session-registry.js'
 import type { SessionRecord } from '../kafka/session.js'
@@ -23,9 +23,27 @@ const ErrorBody = Type.Object({
   message: Type.String()
 }, { description: 'An error with a stable FG_ code' })
 
-/** Kafka look-ups before a session exists are bounded by the client's timeout, within [1 s, 10 s]. */
+/**
+ * Kafka look-ups before a session exists end a little before the client's timeout (so that an
+ * unreachable cluster is a 503 within it), within [1 s, 10 s].
+ */
 export function kafkaTimeoutMs (clientTimeoutMs: number): number {
-  return Math.min(Math.max(clientTimeoutMs, 1000), 10000)
+  return Math.min(Math.max(clientTimeoutMs - 500, 1000), 10000)
+}
+
+/**
+ * One response holds at most this many bytes of Kafka message values (fewer alerts than
+ * num_alerts then: "at most num_alerts"), so a large num_alerts of 80 KB alerts cannot make one
+ * request hold hundreds of megabytes.
+ */
+export const MAX_RESPONSE_RECORD_BYTES = 16 * 1024 * 1024
+
+/** 503 at once while the health probe knows Kafka is unreachable (after its first probe). */
+export function failFastIfKafkaDown (fastify: FastifyInstance): void {
+  const health = fastify.kafkaHealth
+  if (health !== undefined && health.checkedAt !== null && !health.ready) {
+    throw new KafkaUnavailable(`Kafka cannot be reached (${health.reason ?? 'no answer'}); retry in a moment`)
+  }
 }
 
 function asHttpError (err: unknown): unknown {
@@ -42,6 +60,7 @@ Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
   const started = Date.now()
   const deadline = started + params.timeoutMs
   const credentials = request.principal.credentials
+  failFastIfKafkaDown(fastify)
   let lease: SessionLease
   try {
     await fastify.kafkaAdmin.ensureTopics(params.topics, credentials, kafkaTimeoutMs(params.timeoutMs))
@@ -62,7 +81,8 @@ Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
   res.once('close', onClose)
   let records: SessionRecord[]
   try {
-    records = await lease.session.pull(max, deadline, gone.signal)
+    // at shutdown a long-poll answers with what it has (and commits) instead of holding the exit
+    records = await lease.session.pull(max, deadline, AbortSignal.any([gone.signal, fastify.shutdownSignal]))
   } catch (err) {
     lease.release()
     throw asHttpError(err)

@@ -31,6 +31,7 @@ import { httpErrorFor } from '../kafka/errors.js'
 import type { ClientSession, SessionRecord } from '../kafka/session.js'
 import type { ItemOptions } from '../avro/index.js'
 import { StreamQuery, parseStreamParams, type AckMode, type StreamParams } from './params.js'
+import { failFastIfKafkaDown } from './poll-consume.js'
 
 const STATUS_EVERY_MS = 5000
 const COMMIT_EVERY_MS = 1000
@@ -305,6 +306,7 @@ const wsRoutes: FastifyPluginAsync = async (fastify) => {
     preHandler: async (request: FastifyRequest) => {
       if (fastify.shuttingDown) throw new ShuttingDown('the gateway is shutting down; reconnect in a moment')
       const params = parseStreamParams(request.query as Record<string, unknown>)
+      failFastIfKafkaDown(fastify)
       const credentials = request.principal.credentials
       try {
         await fastify.kafkaAdmin.ensureTopics(params.topics, credentials, OPEN_TIMEOUT_MS)
