@@ -17,6 +17,8 @@ export const KafkaUnavailable = createError('FG_KAFKA_UNAVAILABLE', '%s', 503)
 export const ShuttingDown = createError('FG_SHUTTING_DOWN', '%s', 503)
 /** A WebSocket client message that is not valid JSON or not a known message (error frame; the connection stays). */
 export const BadMessage = createError('FG_BAD_MESSAGE', '%s', 400)
+/** A plain HTTP request to a WebSocket endpoint. */
+export const UpgradeRequired = createError('FG_UPGRADE_REQUIRED', '%s', 426)
 /** A WebSocket ack for an offset that was never sent on this connection. */
 export const BadAck = createError('FG_BAD_ACK', '%s', 400)
 

@@ -26,7 +26,7 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { GatewayError, ShuttingDown } from '../errors.js'
+import { GatewayError, ShuttingDown, UpgradeRequired } from '../errors.js'
 import { httpErrorFor } from '../kafka/errors.js'
 import type { ClientSession, SessionRecord } from '../kafka/session.js'
 import type { ItemOptions } from '../avro/index.js'
@@ -304,6 +304,8 @@ const wsRoutes: FastifyPluginAsync = async (fastify) => {
       querystring: StreamQuery
     },
     preHandler: async (request: FastifyRequest) => {
+      // A plain GET must not open a consumer that no socket would ever close.
+      if (!request.ws) throw new UpgradeRequired('GET /ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)')
       if (fastify.shuttingDown) throw new ShuttingDown('the gateway is shutting down; reconnect in a moment')
       const params = parseStreamParams(request.query as Record<string, unknown>)
       failFastIfKafkaDown(fastify)

@@ -151,6 +151,9 @@ test('bad parameters and unknown topics are refused with HTTP 4xx before the upg
     assert.equal(refused.status, status, query)
     assert.equal(refused.body.code, code, query)
   }
+  const plain = await app.inject({ method: 'GET', url: `/ws?topics=${topic}` })
+  assert.equal(plain.statusCode, 426, 'a plain GET is told to upgrade')
+  assert.equal(plain.json().code, 'FG_UPGRADE_REQUIRED')
   assert.equal(app.sessions.size, 0)
 })
 
