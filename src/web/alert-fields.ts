@@ -50,6 +50,11 @@ function str (value: unknown): string | undefined {
   return undefined
 }
 
+function nonZero (value: unknown): string | undefined {
+  const text = str(value)
+  return text === '0' ? undefined : text
+}
+
 export function surveyOf (alert: Alert): AlertSummary['survey'] {
   if (record(alert.candidate) !== undefined) return 'ZTF'
   if (record(alert.diaSource) !== undefined) return 'LSST'
@@ -111,7 +116,10 @@ export function summarize (alert: Alert): AlertSummary {
     const d = record(alert.diaSource) ?? {}
     const o = record(alert.diaObject) ?? {}
     const mjd = num(d.midpointMjdTai) ?? num(d.midPointTai)
-    summary.id = str(d.diaObjectId) ?? str(o.diaObjectId) ?? str(alert.diaSourceId) ?? str(d.diaSourceId) ?? str(alert.alertId) ?? ''
+    // Solar System sources have diaObjectId 0 and their own ssObjectId / MPC designation.
+    const ss = record(alert.ssSource)
+    summary.id = nonZero(d.diaObjectId) ?? nonZero(o.diaObjectId) ?? str(ss?.designation) ?? nonZero(d.ssObjectId) ??
+      str(alert.diaSourceId) ?? str(d.diaSourceId) ?? str(alert.alertId) ?? ''
     summary.observedMs = mjd === undefined ? undefined : mjdToMs(mjd)
     summary.flux = num(d.psfFlux) ?? num(d.psFlux)
     summary.fluxErr = num(d.psfFluxErr) ?? num(d.psFluxErr)

@@ -16,7 +16,7 @@ export class AlertTable {
   constructor (private readonly maxRows = 100, private readonly onOpen: (item: Item, event: MouseEvent) => void = () => {}) {
     this.body = h('tbody')
     // Fixed column widths: the table is laid out from the first row alone, not all 200 again on every frame.
-    const widths = ['7%', '15%', '11%', '13%', '10%', '5%', '14%', '9%', '8%', '8%']
+    const widths = ['7%', '15%', '15%', '13%', '9%', '5%', '13%', '8%', '8%', '7%']
     this.element = h('table', { class: 'alerts', 'data-testid': 'alerts-table' },
       h('colgroup', {}, ...widths.map((width) => h('col', { style: `width:${width}` }))),
       h('thead', {}, h('tr', {},
@@ -61,12 +61,12 @@ export class AlertTable {
     const mag = a.mag === undefined ? '—' : a.magErr === undefined ? a.mag.toFixed(2) : `${a.mag.toFixed(2)} ± ${a.magErr.toFixed(2)}`
     return h('tr', {},
       h('td', { class: 'mono dim' }, received),
-      h('td', {}, h('span', { class: 'dot', style: `background:${topicColour(item.topic)}` }), item.topic),
-      h('td', {}, h('a', { href, class: 'object-link', onclick: open }, a.id !== '' ? a.id : '(no id)')),
+      h('td', { title: item.topic }, h('span', { class: 'dot', style: `background:${topicColour(item.topic)}` }), item.topic),
+      h('td', { title: a.id }, h('a', { href, class: 'object-link', onclick: open }, a.id !== '' ? a.id : '(no id)')),
       h('td', { class: 'mono' }, formatUtc(a.observedMs)),
       h('td', { class: 'num mono' }, mag),
       h('td', {}, a.filter === undefined ? '—' : h('span', { class: `band band-${a.filter}` }, a.filter)),
-      h('td', {}, a.classification ?? h('span', { class: 'dim' }, '—')),
+      h('td', { title: a.classification ?? '' }, a.classification ?? h('span', { class: 'dim' }, '—')),
       h('td', { class: 'num mono' }, a.ra?.toFixed(5) ?? '—'),
       h('td', { class: 'num mono' }, a.dec?.toFixed(5) ?? '—'),
       h('td', { class: 'num mono dim' }, `${item.partition}:${item.offset}`))

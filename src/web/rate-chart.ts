@@ -107,5 +107,6 @@ function niceCeil (v: number): number {
 }
 
 function formatCount (v: number): string {
-  return v >= 1000 ? `${(v / 1000).toFixed(v % 1000 === 0 ? 0 : 1)}k` : String(Math.round(v))
+  if (v >= 1000) return `${(v / 1000).toFixed(v % 1000 === 0 ? 0 : 1)}k`
+  return Number.isInteger(v) ? String(v) : v.toFixed(1)
 }

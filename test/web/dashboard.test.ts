@@ -1,12 +1,12 @@
 /**
  * The dashboard in headless Chromium against the real gateway and a real Kafka: real alerts are
- * replayed into a topic of this test, streamed through /ws, counted, and explored.
+ * replayed into topics of this test, streamed through /ws, counted, downloaded and explored.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
+import type { Download, Page } from 'playwright-core'
 import { AlertDecoder, readAvroFile, SchemaCache } from '../../src/avro/index.js'
 import { buildApp, uniqueName } from '../helpers/app.js'
 import { createTopic, deleteTopic, produce, type TestMessage } from '../helpers/kafka.js'
@@ -74,20 +74,28 @@ async function cutoutState (page: Page, kind: string): Promise<{ state: string, 
   })()`)
 }
 
-async function shot (page: Page, name: string, fullPage = false): Promise<void> {
+/** Saves to test-results/screenshots (git-ignored); UPDATE_SCREENSHOTS=1 also refreshes the README's copies. */
+async function shot (page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true })
-  mkdirSync(DOCS_SHOTS, { recursive: true })
   const path = join(SHOTS, `${name}.png`)
-  await page.screenshot({ path, fullPage })
-  copyFileSync(path, join(DOCS_SHOTS, `${name}.png`))
+  await page.screenshot({ path })
+  if (process.env.UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(DOCS_SHOTS, { recursive: true })
+    copyFileSync(path, join(DOCS_SHOTS, `${name}.png`))
+  }
 }
 
-test('stream a replayed topic in the browser, then explore ZTF and LSST alerts', { timeout: 120000 }, async (t) => {
+test('stream two replayed topics in the browser, download them, then explore ZTF and LSST alerts', { timeout: 120000 }, async (t) => {
   await webBuild()
-  const topic = uniqueName('ftest_dashboard')
-  await createTopic(topic)
-  t.after(async () => { await deleteTopic(topic) })
-  const replayed = await replay(topic, ['ftransfer-ztf-2026-03-23-part-3.avro', 'ftransfer-lsst-2026-03-18-part-2.avro', 'elasticc-alert-obj747.avro.gz'])
+  // Two topics, as a user following a ZTF and an LSST stream would.
+  const ztfTopic = uniqueName('ftest_dashboard_ztf')
+  const lsstTopic = uniqueName('ftest_dashboard_lsst')
+  for (const topic of [ztfTopic, lsstTopic]) {
+    await createTopic(topic)
+    t.after(async () => { await deleteTopic(topic) })
+  }
+  const replayedZtf = await replay(ztfTopic, ['ftransfer-ztf-2026-03-23-part-3.avro'])
+  const replayedLsst = await replay(lsstTopic, ['ftransfer-lsst-2026-03-18-part-2.avro', 'elasticc-alert-obj747.avro.gz'])
 
   const app = await buildApp(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -101,20 +109,39 @@ test('stream a replayed topic in the browser, then explore ZTF and LSST alerts',
   page.on('pageerror', (err) => { pageErrors.push(err.message) })
 
   await page.goto(`${base}/`)
-  // The topic is offered by GET /topics; choose it, start at the beginning.
-  await page.check(`input[data-topic="${topic}"]`, { timeout: 20000 })
+  // The topics are offered by GET /topics; choose both, start at the beginning, no group.
+  await page.check(`input[data-topic="${ztfTopic}"]`, { timeout: 20000 })
+  await page.check(`input[data-topic="${lsstTopic}"]`)
   await page.selectOption('[data-testid=start]', 'earliest')
   await page.click('[data-testid=start-stream]')
-  const count = page.locator(`[data-testid=topic-count][data-topic="${topic}"]`)
-  await page.waitForFunction(`document.querySelector('[data-testid=topic-count][data-topic=${JSON.stringify(topic)}]')?.textContent === ${JSON.stringify(String(replayed.length))}`, undefined, { timeout: 30000 })
-  assert.equal(await count.textContent(), String(replayed.length))
-  const rows = page.locator('[data-testid=alerts-table] tbody tr')
-  await page.waitForFunction(`document.querySelectorAll('[data-testid=alerts-table] tbody tr').length === ${replayed.length}`)
-  assert.equal(await rows.count(), replayed.length)
+  for (const [topic, n] of [[ztfTopic, replayedZtf.length], [lsstTopic, replayedLsst.length]] as const) {
+    await page.waitForFunction(`document.querySelector('[data-testid=topic-count][data-topic=${JSON.stringify(topic)}]')?.textContent === ${JSON.stringify(String(n))}`, undefined, { timeout: 30000 })
+  }
+  const total = replayedZtf.length + replayedLsst.length
+  await page.waitForFunction(`document.querySelectorAll('[data-testid=alerts-table] tbody tr').length === ${total}`)
+  assert.equal(await page.locator('[data-testid=alerts-table] tbody tr').count(), total)
+  await page.waitForTimeout(600) // the chart redraws at most twice a second
   await shot(page, 'stream')
 
+  // Downloads of what was collected: JSON lines with exact 64-bit ids, and Avro files (one per
+  // writer schema) that read back with as many alerts.
+  const [jsonl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-jsonl]')])
+  const lines = readFileSync(await jsonl.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { topic: string, alert: Record<string, unknown> })
+  assert.equal(lines.length, total)
+  const candids = lines.filter((l) => l.topic === ztfTopic).map((l) => l.alert.candid).sort()
+  assert.deepEqual(candids, replayedZtf.map((r) => String(r.alert.candid)).sort())
+  const avroFiles: Download[] = []
+  const threeFiles = new Promise<void>((resolve) => {
+    page.on('download', (d) => { avroFiles.push(d); if (avroFiles.length === 3) resolve() })
+  })
+  await page.click('[data-testid=download-avro]')
+  await threeFiles
+  const counts = await Promise.all(avroFiles.map(async (d) => (await readAvroFile(await d.path())).records.length))
+  assert.deepEqual(counts.sort((a, b) => a - b), [1, replayedLsst.length - 1, replayedZtf.length].sort((a, b) => a - b))
+
   // The ZTF alert with the longest history; its 64-bit candid must come through exactly.
-  const ztf = replayed.filter((r) => r.alert.candidate !== undefined).sort((a, b) => ztfDetections(b.alert) - ztfDetections(a.alert))[0]
+  const topic = ztfTopic
+  const ztf = replayedZtf.filter((r) => r.alert.candidate !== undefined).sort((a, b) => ztfDetections(b.alert) - ztfDetections(a.alert))[0]
   assert.ok(ztf !== undefined)
   await page.click(`a[href="/explore/${topic}/0/${ztf.offset}"]`)
   await page.waitForSelector('[data-testid=explorer]')
@@ -139,13 +166,14 @@ test('stream a replayed topic in the browser, then explore ZTF and LSST alerts',
   assert.equal(Number(centre.attrRa), centre.ra)
   // Offline the Simbad cone search fails; the view stays and says so.
   await page.waitForFunction('window.__aladin.simbad !== "loading"', undefined, { timeout: 30000 })
+  await page.setViewportSize({ width: 1440, height: 1250 })
   await page.waitForTimeout(500)
   await shot(page, 'explorer')
 
   // An LSST alert: flux light curve with every diaSource, its cutouts (plain FITS) decoded.
-  const lsst = replayed.find((r) => r.alert.diaSource !== undefined && (r.alert.prvDiaSources ?? []).length > 0 && r.alert.cutoutScience !== null)
+  const lsst = replayedLsst.find((r) => r.alert.diaSource !== undefined && (r.alert.prvDiaSources ?? []).length > 0 && r.alert.cutoutScience !== null)
   assert.ok(lsst !== undefined)
-  await page.goto(`${base}/explore/${topic}/0/${lsst.offset}`)
+  await page.goto(`${base}/explore/${lsstTopic}/0/${lsst.offset}`)
   await page.waitForSelector('[data-testid=explorer]')
   assert.equal(await page.getAttribute('[data-testid=lightcurve]', 'data-kind'), 'flux')
   assert.equal(await page.locator('[data-testid=lightcurve-point]').count(), lsstDetections(lsst.alert))
@@ -153,15 +181,15 @@ test('stream a replayed topic in the browser, then explore ZTF and LSST alerts',
   await shot(page, 'explorer-lsst')
 
   // The ELAsTiCC alert has no science cutout: a message, not a blank page.
-  const elasticc = replayed.find((r) => r.alert.alertId !== undefined)
+  const elasticc = replayedLsst.find((r) => r.alert.alertId !== undefined)
   assert.ok(elasticc !== undefined)
-  await page.goto(`${base}/explore/${topic}/0/${elasticc.offset}`)
+  await page.goto(`${base}/explore/${lsstTopic}/0/${elasticc.offset}`)
   await page.waitForSelector('[data-testid=explorer]')
   assert.equal((await cutoutState(page, 'science')).state, 'error')
   assert.match(await page.textContent('.cutout-message:not([hidden])') ?? '', /Science cutout unavailable/)
 
   // An offset past the end: the explorer explains instead of staying empty.
-  await page.goto(`${base}/explore/${topic}/0/${replayed.length + 100}`)
+  await page.goto(`${base}/explore/${lsstTopic}/0/${replayedLsst.length + 100}`)
   await page.waitForSelector('[data-testid=explorer-error]')
 
   assert.deepEqual(pageErrors.filter((m) => !/HiPS|Failed to fetch|CDS|does not points|NetworkError/i.test(m)), [])
