@@ -31,7 +31,21 @@ const corsPlugin: FastifyPluginAsync = async (fastify) => {
     request.log.warn({ origin }, 'websocket from an origin not in ALLOWED_ORIGINS refused')
     throw new Forbidden(`WebSocket connections from ${JSON.stringify(origin).slice(0, 200)} are not allowed: the gateway's ALLOWED_ORIGINS does not list this origin`)
   })
+
+  // An upgrade refused in onRequest (here, by auth or by the rate limit) never reaches
+  // @fastify/websocket's own onRequest hook, so nothing would close its socket after the error
+  // response: it would stay open as long as the client likes. Close it once the answer is out.
+  fastify.addHook('onResponse', async (request) => {
+    if (!isWebSocketUpgrade(request) || (request as { ws?: boolean }).ws === true) return
+    const socket = request.raw.socket
+    if (socket === null || socket.destroyed) return
+    socket.end()
+    setTimeout(() => { socket.destroy() }, SOCKET_LINGER_MS).unref()
+  })
 }
+
+/** How long a refused upgrade's socket may take to flush its error response before it is cut. */
+const SOCKET_LINGER_MS = 1000
 
 function isWebSocketUpgrade (request: FastifyRequest): boolean {
   return (request.headers.upgrade ?? '').toLowerCase() === 'websocket'
