@@ -87,6 +87,8 @@ export class SessionRegistry {
         this.dropRest(entry)
         await entry.session.close()
         entry = undefined
+        // Another request may have opened the session meanwhile: it is busy then.
+        if (this.rest.has(key)) throw new KafkaError('FG_SESSION_BUSY', `group_id ${req.groupId} on these topics is serving another request; send one request at a time per group`)
       } else if (entry.session.closed) {
         this.dropRest(entry)
         entry = undefined
@@ -203,7 +205,9 @@ export class SessionRegistry {
         released = true
         entry.busy = false
         if (entry.session.closed || this.rest.get(entry.key) !== entry) {
+          // Replaced or closed meanwhile (shutdown, a new start): it must not stay open unlisted.
           this.dropRest(entry)
+          entry.session.close().catch(() => {})
           return
         }
         entry.idleTimer = setTimeout(() => {
