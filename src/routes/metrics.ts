@@ -1,38 +1,47 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Gauge } from 'prom-client'
 
 /** Every 15 s, about one Prometheus scrape interval: lag changes slowly and costs Kafka round trips. */
 const LAG_INTERVAL_MS = 15000
 /** Sessions asked for their lag at once: each asks Kafka for watermarks on libuv's thread pool. */
 const LAG_CONCURRENCY = 4
 
-interface LagSource {
-  list: () => Array<{ lag: () => Promise<Array<{ topic: string, lag: number }>> }>
+interface LagSession {
+  readonly transport: string
+  readonly closed: boolean
+  lag: () => Promise<Array<{ topic: string, lag: number }>>
+}
+
+/** The part of the session registry (src/kafka) the sampler uses. */
+export interface LagRegistry<S extends LagSession> {
+  list: () => S[]
+  reportLag: (session: S, perTopic: ReadonlyMap<string, number>) => void
 }
 
 /**
- * Sets `fink_gateway_consumer_lag{topic}` to the largest lag among the open sessions reading
- * each topic; topics no session reads any more are removed, so the gauge never goes stale.
+ * Reports the lag of each open REST session to the registry, which keeps
+ * `fink_gateway_consumer_lag{topic}` (the largest lag per topic among sessions; streams report
+ * their own every few seconds, REST sessions have no loop of their own to do it).
  */
-export async function sampleConsumerLag (sessions: LagSource, gauge: Gauge<'topic'>, signal?: AbortSignal): Promise<void> {
-  const open = sessions.list()
-  const largest = new Map<string, number>()
-  for (let i = 0; i < open.length; i += LAG_CONCURRENCY) {
+export async function sampleRestLag<S extends LagSession> (sessions: LagRegistry<S>, signal?: AbortSignal): Promise<void> {
+  const rest = sessions.list().filter((s) => s.transport === 'rest' && !s.closed)
+  for (let i = 0; i < rest.length; i += LAG_CONCURRENCY) {
     if (signal?.aborted === true) return
-    const batch = await Promise.allSettled(open.slice(i, i + LAG_CONCURRENCY).map(async (s) => await s.lag()))
-    for (const result of batch) {
-      if (result.status !== 'fulfilled') continue
-      for (const { topic, lag } of result.value) largest.set(topic, Math.max(largest.get(topic) ?? 0, lag))
-    }
+    const batch = rest.slice(i, i + LAG_CONCURRENCY)
+    const results = await Promise.allSettled(batch.map(async (s) => await s.lag()))
+    results.forEach((result, j) => {
+      const session = batch[j]
+      if (result.status !== 'fulfilled' || session === undefined || session.closed || result.value.length === 0) return
+      const perTopic = new Map<string, number>()
+      for (const { topic, lag } of result.value) perTopic.set(topic, (perTopic.get(topic) ?? 0) + lag)
+      sessions.reportLag(session, perTopic)
+    })
   }
-  gauge.reset()
-  for (const [topic, lag] of largest) gauge.set({ topic }, lag)
 }
 
 /**
  * `GET /metrics`: the Prometheus text exposition of the app's own registry, and the periodic
- * consumer lag sample (when the sessions plugin is there to ask).
+ * lag sample of REST sessions (when the sessions plugin is there to ask).
  */
 const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   const registry = fastify.metrics.registry
@@ -51,10 +60,10 @@ const metrics: FastifyPluginAsyncTypebox = async (fastify) => {
   let timer: NodeJS.Timeout | undefined
   const stop = new AbortController()
   fastify.addHook('onReady', async () => {
-    const sessions = (fastify as unknown as { sessions?: LagSource }).sessions
-    if (sessions === undefined || typeof sessions.list !== 'function') return
+    if (!fastify.hasDecorator('sessions')) return
+    const sessions = fastify.sessions
     const tick = (): void => {
-      sampleConsumerLag(sessions, fastify.metrics.consumerLag, stop.signal)
+      sampleRestLag(sessions, stop.signal)
         .catch((err: unknown) => { fastify.log.warn({ err }, 'consumer lag sample failed') })
         .finally(() => {
           if (stop.signal.aborted) return

@@ -1,9 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { Gauge, Registry } from 'prom-client'
-import { sampleConsumerLag } from '../../src/routes/metrics.js'
+import { join } from 'node:path'
+import { sampleRestLag } from '../../src/routes/metrics.js'
 import { buildApp, uniqueName } from '../helpers/app.js'
+import { topicWithAlerts } from '../kafka/kafka-helpers.js'
+
+const LAG_FILES = ['ZTF19acihgng.avro', 'ZTF19acxxwrs.avro', 'ZTF19acyfkzd.avro'].map((f) => join(import.meta.dirname, '..', '..', 'data', 'alerts', f))
 
 /**
  * prom-client's default metrics include three gauges named `…_total`, which promtool's linter
@@ -84,14 +87,32 @@ test('/metrics after some traffic passes promtool and carries no unbounded label
   assert.ok(routes.has('(unmatched)'), 'an unknown URL is counted under (unmatched)')
 })
 
-test('consumer lag is the largest lag per topic among sessions, and topics nobody reads disappear', async () => {
-  const registry = new Registry()
-  const gauge = new Gauge({ name: 'lag_test', help: 'test', labelNames: ['topic'] as const, registers: [registry] })
-  const session = (lags: Array<{ topic: string, lag: number }>): { lag: () => Promise<typeof lags> } => ({ lag: async () => lags })
-  const failing = { lag: async (): Promise<never> => { throw new Error('watermarks timed out') } }
-  await sampleConsumerLag({ list: () => [session([{ topic: 'a', lag: 3 }, { topic: 'b', lag: 0 }]), session([{ topic: 'a', lag: 7 }]), failing] }, gauge)
-  const values = (await gauge.get()).values.map((v) => [v.labels.topic, v.value])
-  assert.deepEqual(values.sort(), [['a', 7], ['b', 0]])
-  await sampleConsumerLag({ list: () => [session([{ topic: 'b', lag: 2 }])] }, gauge)
-  assert.deepEqual((await gauge.get()).values.map((v) => [v.labels.topic, v.value]), [['b', 2]])
+test('the lag sampler reports each open REST session, summed over its partitions', async () => {
+  const reported: Array<[string, Record<string, number>]> = []
+  type Lags = Array<{ topic: string, lag: number }>
+  const session = (name: string, transport: string, lags: Lags | Error, closed = false): { name: string, transport: string, closed: boolean, lag: () => Promise<Lags> } => ({
+    name,
+    transport,
+    closed,
+    lag: async () => { if (lags instanceof Error) throw lags; return lags }
+  })
+  const sessions = [
+    session('a', 'rest', [{ topic: 't1', lag: 3 }, { topic: 't1', lag: 4 }, { topic: 't2', lag: 0 }]),
+    session('b', 'ws', [{ topic: 't1', lag: 100 }]), // streams report their own
+    session('c', 'rest', new Error('watermarks timed out')),
+    session('d', 'rest', [{ topic: 't3', lag: 9 }], true),
+    session('e', 'rest', [])
+  ]
+  await sampleRestLag({ list: () => sessions, reportLag: (s, perTopic) => { reported.push([s.name, Object.fromEntries(perTopic)]) } })
+  assert.deepEqual(reported, [['a', { t1: 7, t2: 0 }]])
+})
+
+test('a REST session\'s lag shows in fink_gateway_consumer_lag', async (t) => {
+  const app = await buildApp(t)
+  const { topic, count } = await topicWithAlerts(t, 'ftest_lag', LAG_FILES)
+  const response = await app.inject({ url: `/poll?topics=${topic}&group_id=${uniqueName('lag')}&timeout=20` })
+  assert.equal(response.statusCode, 200)
+  await sampleRestLag(app.sessions)
+  const values = (await app.metrics.consumerLag.get()).values.filter((v) => v.labels.topic === topic)
+  assert.deepEqual(values.map((v) => v.value), [count - 1], 'one alert read, the rest behind')
 })
