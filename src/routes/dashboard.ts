@@ -1,18 +1,35 @@
 import fastifyStatic from '@fastify/static'
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
-import { existsSync } from 'node:fs'
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+
+/** tsx (`npm run demo`, the tests) rather than the compiled server (`npm start`, the container). */
+export const RUNNING_FROM_SOURCES = import.meta.filename.endsWith('.ts')
+
+/**
+ * Run from the sources, the dashboard is built, or rebuilt when its sources changed, at
+ * start-up, so a fresh clone needs no separate step; requests for the page wait for it. The
+ * compiled server never builds (esbuild is a devDependency): `npm run build` did.
+ */
+async function buildWebInto (webRoot: string, log: FastifyBaseLogger): Promise<void> {
+  try {
+    const { ensureWebBuild } = await import('../../scripts/build-web.js')
+    await ensureWebBuild(webRoot)
+  } catch (err) {
+    log.warn({ err }, 'could not build the dashboard; run npm run build')
+  }
+}
 
 export interface DashboardOptions {
   /** The built dashboard (scripts/build-web.ts); found next to the sources or the compiled server by default. */
   webRoot?: string
+  /** Build (or rebuild) it at start-up when missing or stale: by default only when run from the sources. */
+  build?: boolean
 }
 
-/** dist/web from src/routes (tsx) or from dist/src/routes (compiled). */
+/** dist/web, seen from src/routes (tsx) or from dist/src/routes (compiled). */
 export function defaultWebRoot (): string {
-  const candidates = [join(import.meta.dirname, '..', '..', 'dist', 'web'), join(import.meta.dirname, '..', '..', 'web')]
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0] ?? 'dist/web'
+  return RUNNING_FROM_SOURCES ? join(import.meta.dirname, '..', '..', 'dist', 'web') : join(import.meta.dirname, '..', '..', 'web')
 }
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Fink gateway: dashboard not built</title>
@@ -28,8 +45,11 @@ const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><t
 const dashboard: FastifyPluginAsync<DashboardOptions> = async (fastify, opts) => {
   const webRoot = opts.webRoot ?? defaultWebRoot()
   const assets = join(webRoot, 'assets')
+  const build = opts.build ?? (RUNNING_FROM_SOURCES && process.env.DASHBOARD_AUTOBUILD !== '0')
+  const building = build ? buildWebInto(webRoot, fastify.log) : Promise.resolve()
 
   async function sendApp (reply: FastifyReply): Promise<FastifyReply> {
+    await building
     let html: string
     try {
       html = await readFile(join(webRoot, 'index.html'), 'utf8')

@@ -55,7 +55,7 @@ test('a missing web build answers 503 with what to run, for both app paths', asy
   const empty = mkdtempSync(join(tmpdir(), 'fg-web-'))
   t.after(() => { rmSync(empty, { recursive: true, force: true }) })
   const app = Fastify({ logger: false })
-  await app.register(dashboard, { webRoot: empty })
+  await app.register(dashboard, { webRoot: empty, build: false })
   t.after(() => app.close())
   for (const url of ['/', '/explore/t/0/1']) {
     const res = await app.inject({ url })
@@ -63,4 +63,18 @@ test('a missing web build answers 503 with what to run, for both app paths', asy
     assert.match(String(res.headers['content-type']), /^text\/html/)
     assert.match(res.body, /npm run build/)
   }
+})
+
+test('run from the sources (npm run demo, a fresh clone), a missing build is made at start-up', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-web-'))
+  t.after(() => { rmSync(dir, { recursive: true, force: true }) })
+  const webRoot = join(dir, 'web')
+  const app = Fastify({ logger: false })
+  await app.register(dashboard, { webRoot, build: true })
+  t.after(() => app.close())
+  const home = await app.inject({ url: '/' })
+  assert.equal(home.statusCode, 200)
+  const script = /src="(\/assets\/main-[\w-]+\.js)"/.exec(home.body)?.[1]
+  assert.ok(script !== undefined)
+  assert.equal((await app.inject({ url: script })).statusCode, 200)
 })
