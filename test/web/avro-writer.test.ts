@@ -4,22 +4,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AlertDecoder, itemJson, readAvroFile, SchemaCache } from '../../src/avro/index.js'
 import { AvroWriteError, encodeContainer } from '../../src/web/avro-writer.js'
-
-const DATA = join(import.meta.dirname, '..', '..', 'data', 'alerts')
-
-/** The alerts of a shipped file as the dashboard receives them: item JSON with int64=string. */
-async function itemsOf (path: string): Promise<{ schemaText: string, codec: string, bodies: Buffer[], texts: string[], alerts: unknown[] }> {
-  const { schemaText, codec, records } = await readAvroFile(path)
-  const decoder = new AlertDecoder(new SchemaCache({}))
-  const texts: string[] = []
-  for (const [offset, value] of records.entries()) {
-    const decoded = await decoder.decode({ topic: 't', partition: 0, offset, timestamp: 0, key: Buffer.from(schemaText), value })
-    texts.push(itemJson(decoded, { int64: 'string', exclude: new Set() }))
-  }
-  return { schemaText, codec, bodies: records, texts, alerts: texts.map((t) => (JSON.parse(t) as { alert: unknown }).alert) }
-}
+import { DATA, itemsOf } from './real-items.js'
 
 async function reencoded (file: string, t: { after: (fn: () => void) => void }): Promise<{ original: Awaited<ReturnType<typeof itemsOf>>, written: Awaited<ReturnType<typeof itemsOf>> }> {
   const original = await itemsOf(join(DATA, file))
