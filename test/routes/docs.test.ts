@@ -1,8 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type RouteOptions } from 'fastify'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseAllDocuments } from 'yaml'
 import app from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import { StreamQuery } from '../../src/routes/params.js'
+import { CloseCode } from '../../src/routes/ws.js'
 import { KAFKA_BROKERS } from '../helpers/app.js'
 
 /** Fastify `/alerts/:topic` is OpenAPI `/alerts/{topic}`. */
@@ -44,4 +49,31 @@ test('/docs serves Swagger UI and an OpenAPI document listing every documented r
   const yaml = await fastify.inject({ url: '/docs/yaml' })
   assert.equal(yaml.statusCode, 200)
   assert.match(yaml.body, /^openapi: /m)
+})
+
+test('docs/asyncapi.yaml describes the WebSocket protocol the /ws route implements', () => {
+  const [doc] = parseAllDocuments(readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'asyncapi.yaml'), 'utf8'))
+  assert.ok(doc !== undefined)
+  assert.deepEqual(doc.errors, [])
+  const spec = doc.toJS() as {
+    asyncapi: string
+    info: { description: string }
+    channels: { stream: { address: string, messages: Record<string, unknown>, bindings: { ws: { query: { properties: Record<string, unknown>, required: string[] } } } } }
+    components: { schemas: Record<string, { properties: { type: { const: string } } }> }
+  }
+  assert.match(spec.asyncapi, /^3\./)
+  const stream = spec.channels.stream
+  assert.equal(stream.address, '/ws')
+  assert.deepEqual(Object.keys(stream.messages).sort(), ['ack', 'alert', 'error', 'status'])
+  for (const [schema, type] of [['AlertFrame', 'alert'], ['StatusFrame', 'status'], ['ErrorFrame', 'error'], ['AckFrame', 'ack']]) {
+    assert.equal(spec.components.schemas[schema as string]?.properties.type.const, type)
+  }
+
+  // every query parameter the route declares, and every close code it uses, is documented
+  const documented = stream.bindings.ws.query.properties
+  for (const name of Object.keys(StreamQuery.properties)) assert.ok(name in documented, `query parameter ${name}`)
+  assert.deepEqual(stream.bindings.ws.query.required, ['topics'])
+  const table = new Set([...spec.info.description.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1])))
+  for (const code of [...Object.values(CloseCode), 1009]) assert.ok(table.has(code), `close code ${code} is in the table`)
+  for (const code of table) assert.ok([...Object.values(CloseCode), 1009].includes(code as never), `close code ${code} is one the gateway uses`)
 })
