@@ -13,7 +13,7 @@
  *   Kafka unreachable 503 — no consumer is left behind if the upgrade then fails.
  * - ack=auto: an alert's offset is staged once ws.send's callback reports it written, and
  *   commits go out once a second (and on close) rather than one commit per alert.
- * - Backpressure: the pull loop asks Kafka only while socket.bufferedAmount is under
+ * - Backpressure (src/kafka/stream-pump.ts): the pull loop asks Kafka only while socket.bufferedAmount is under
  *   WS_MAX_BUFFERED_BYTES, and sizes each pull to the room left; a client that stays above the
  *   bound for WS_STALL_SECONDS gets a "stalled" status frame (next offset per partition) and
  *   close 4008. Its unsent alerts were never committed: they come again to its group.
@@ -28,16 +28,12 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyReq
 import type { WebSocket } from 'ws'
 import { GatewayError, ShuttingDown, UpgradeRequired } from '../errors.js'
 import { httpErrorFor } from '../kafka/errors.js'
-import type { ClientSession, SessionRecord } from '../kafka/session.js'
+import type { ClientSession } from '../kafka/session.js'
+import { StreamPump, type StreamSink } from '../kafka/stream-pump.js'
 import type { ItemOptions } from '../avro/index.js'
 import { StreamQuery, parseStreamParams, type AckMode, type StreamParams } from './params.js'
 import { failFastIfKafkaDown } from './poll-consume.js'
 
-const STATUS_EVERY_MS = 5000
-const COMMIT_EVERY_MS = 1000
-const BACKPRESSURE_CHECK_MS = 25
-const PULL_WAIT_MS = 250
-const MAX_BATCH = 100
 const OPEN_TIMEOUT_MS = 10000
 /** A closed client that does not answer the close handshake (e.g. stalled) is cut off after this. */
 const TERMINATE_AFTER_CLOSE_MS = 5000
@@ -67,16 +63,16 @@ declare module 'fastify' {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
-/** One WebSocket connection's loop: pull what the socket can take, send, commit, report. */
+/**
+ * One WebSocket connection: the transport around a StreamPump (src/kafka/stream-pump.ts) —
+ * frames, the heartbeat, client messages (acks), close codes.
+ */
 export class WsStream {
   private stopped = false
   private alive = true
-  private readonly timers: NodeJS.Timeout[] = []
-  private avgFrameBytes = 64 * 1024
-  private stalledSince: number | null = null
-  private caughtUp = false
+  private pingTimer: NodeJS.Timeout | null = null
+  private readonly pump: StreamPump
   private done: Promise<void> = Promise.resolve()
-  readonly stats = { sent: 0, maxBufferedAmount: 0, pauses: 0 }
 
   constructor (
     private readonly socket: WebSocket,
@@ -84,16 +80,43 @@ export class WsStream {
     private readonly params: { item: ItemOptions, ack: AckMode, groupId: string | null },
     private readonly app: FastifyInstance,
     private readonly log: FastifyBaseLogger
-  ) {}
+  ) {
+    const open = (): boolean => !this.stopped && socket.readyState === socket.OPEN
+    const sink: StreamSink = {
+      get open () { return open() },
+      get bufferedAmount () { return socket.bufferedAmount },
+      sendItem: (itemJson, written) => {
+        // The item is a JSON object: `{"type":"alert",` + its members, not re-serialised.
+        const frame = `{"type":"alert",${itemJson.slice(1)}`
+        socket.send(frame, written)
+        return Buffer.byteLength(frame)
+      },
+      sendStatus: (status) => { this.sendStatus(status) }
+    }
+    this.pump = new StreamPump({
+      session,
+      sink,
+      items: async (records) => await app.decoder.items(records, params.item),
+      config: app.config,
+      metrics: app.metrics,
+      registry: app.sessions,
+      transport: 'ws',
+      ack: params.ack,
+      groupId: params.groupId,
+      onStalled: () => { this.closeSlowClient() },
+      onError: (err) => { this.fail(err) }
+    })
+  }
+
+  get stats (): StreamPump['stats'] { return this.pump.stats }
 
   start (): Promise<void> {
     const { socket, app } = this
-    const config = app.config
     socket.on('message', (data, isBinary) => { this.onMessage(data as Buffer, isBinary) })
     socket.on('pong', () => { this.alive = true })
     socket.on('close', () => { this.stop('client closed') })
     socket.on('error', (err) => { this.log.debug({ err }, 'websocket error'); this.stop('socket error') })
-    this.every(config.WS_PING_SECONDS * 1000, () => {
+    this.pingTimer = setInterval(() => {
       if (!this.alive) {
         this.log.info('peer missed a pong: terminating')
         socket.terminate()
@@ -102,75 +125,10 @@ export class WsStream {
       }
       this.alive = false
       socket.ping()
-    })
-    this.every(STATUS_EVERY_MS, () => { this.sendProgress().catch(() => {}) })
-    if (this.params.ack === 'auto') this.every(COMMIT_EVERY_MS, () => { this.session.commitDelivered() })
-    this.done = this.run().catch((err: unknown) => { this.fail(err) })
+    }, app.config.WS_PING_SECONDS * 1000)
+    this.pingTimer.unref()
+    this.done = this.pump.start()
     return this.done
-  }
-
-  private every (ms: number, fn: () => void): void {
-    const timer = setInterval(fn, ms)
-    timer.unref()
-    this.timers.push(timer)
-  }
-
-  private get open (): boolean {
-    return !this.stopped && this.socket.readyState === this.socket.OPEN
-  }
-
-  private async run (): Promise<void> {
-    const config = this.app.config
-    const bound = config.WS_MAX_BUFFERED_BYTES
-    let announced = false
-    while (this.open) {
-      if (!announced && this.session.assignedPartitions().length > 0) {
-        announced = true
-        this.sendStatus({ state: 'started', group_id: this.params.groupId, ack: this.params.ack, partitions: this.session.assignedPartitions() })
-      }
-      const buffered = this.socket.bufferedAmount
-      if (buffered > this.stats.maxBufferedAmount) this.stats.maxBufferedAmount = buffered
-      if (buffered > bound) {
-        const now = Date.now()
-        if (this.stalledSince === null) {
-          this.stalledSince = now
-          this.stats.pauses++
-          this.app.metrics.backpressurePausesTotal.inc({ transport: 'ws' })
-        } else if (now - this.stalledSince > config.WS_STALL_SECONDS * 1000) {
-          this.closeSlowClient()
-          return
-        }
-        await sleep(BACKPRESSURE_CHECK_MS)
-        continue
-      }
-      this.stalledSince = null
-      const room = Math.floor((bound - buffered) / this.avgFrameBytes)
-      const max = Math.max(1, Math.min(MAX_BATCH, room))
-      const records = await this.session.pull(max, Date.now() + PULL_WAIT_MS)
-      if (records.length === 0) continue
-      await this.sendAll(records)
-    }
-  }
-
-  private async sendAll (records: SessionRecord[]): Promise<void> {
-    const items = await this.app.decoder.items(records, this.params.item)
-    const metrics = this.app.metrics
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i] as SessionRecord
-      const item = items[i] as string
-      // The item is a JSON object: `{"type":"alert",` + its members, not re-serialised.
-      const frame = `{"type":"alert",${item.slice(1)}`
-      if (!this.open) return
-      const bytes = Buffer.byteLength(frame)
-      this.avgFrameBytes = Math.max(1024, this.avgFrameBytes * 0.8 + bytes * 0.2)
-      this.socket.send(frame, (err) => {
-        if (err !== undefined && err !== null) return
-        this.session.delivered([record], this.params.ack === 'auto' ? 'later' : 'never')
-        this.stats.sent++
-        metrics.alertsDeliveredTotal.inc({ transport: 'ws', topic: record.topic })
-        metrics.bytesSentTotal.inc({ transport: 'ws' }, bytes)
-      })
-    }
   }
 
   private onMessage (data: Buffer, isBinary: boolean): void {
@@ -200,18 +158,6 @@ export class WsStream {
     }
   }
 
-  private async sendProgress (): Promise<void> {
-    if (!this.open) return
-    const partitions = await this.session.lag()
-    if (!this.open || partitions.length === 0) return
-    const lag: Record<string, number> = {}
-    for (const p of partitions) lag[p.topic] = (lag[p.topic] ?? 0) + p.lag
-    const caughtUp = partitions.every((p) => p.lag === 0)
-    this.caughtUp = caughtUp
-    this.app.sessions.reportLag(this.session, new Map(Object.entries(lag)))
-    this.sendStatus({ state: 'streaming', lag, caught_up: caughtUp, sent: this.stats.sent })
-  }
-
   private sendStatus (status: Record<string, unknown>): void {
     if (this.socket.readyState !== this.socket.OPEN) return
     this.socket.send(JSON.stringify({ type: 'status', ...status }))
@@ -225,7 +171,6 @@ export class WsStream {
   private closeSlowClient (): void {
     const seconds = this.app.config.WS_STALL_SECONDS
     this.log.info({ bufferedAmount: this.socket.bufferedAmount, positions: this.session.positions() }, 'client stalled: closing')
-    this.app.metrics.slowClientClosesTotal.inc({ transport: 'ws' })
     this.sendStatus({
       state: 'stalled',
       message: `the client read nothing for ${seconds} s; reconnect with the same group_id to resume`,
@@ -235,7 +180,6 @@ export class WsStream {
   }
 
   private fail (err: unknown): void {
-    if (!this.open) return
     const code = err instanceof GatewayError ? err.code : 'FG_INTERNAL'
     const message = err instanceof Error ? err.message : String(err)
     this.log.warn({ err }, 'stream failed')
@@ -262,14 +206,15 @@ export class WsStream {
     await this.session.close()
   }
 
-  /** Idempotent: stops the loop and every timer, closes the session (commits what was sent). */
+  /** Idempotent: stops the pump and the heartbeat, then closes the session (commits what was sent). */
   private stop (reason: string): void {
     if (this.stopped) return
     this.stopped = true
-    for (const timer of this.timers) clearInterval(timer)
-    this.timers.length = 0
-    this.log.debug({ reason, stats: this.stats, caughtUp: this.caughtUp }, 'stream stopped')
-    // The loop may be inside a pull: the session waits for it before disconnecting.
+    if (this.pingTimer !== null) clearInterval(this.pingTimer)
+    this.pingTimer = null
+    this.pump.stop()
+    this.log.debug({ reason, stats: this.pump.stats, caughtUp: this.pump.caughtUp }, 'stream stopped')
+    // The pump may be inside a pull: the session waits for it before disconnecting.
     this.done.finally(() => this.session.close()).catch(() => {})
   }
 }
