@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import app from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
+import { ConfigSchema, loadConfig } from '../../src/config.js'
+import { GatewayMetrics } from '../../src/metrics.js'
 import { StreamQuery } from '../../src/routes/params.js'
 import { CloseCode } from '../../src/routes/ws.js'
 import { KAFKA_BROKERS } from '../helpers/app.js'
@@ -76,4 +77,23 @@ test('docs/asyncapi.yaml describes the WebSocket protocol the /ws route implemen
   const table = new Set([...spec.info.description.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1])))
   for (const code of [...Object.values(CloseCode), 1009]) assert.ok(table.has(code), `close code ${code} is in the table`)
   for (const code of table) assert.ok([...Object.values(CloseCode), 1009].includes(code as never), `close code ${code} is one the gateway uses`)
+})
+
+test('docs/OPERATING.md documents every configuration variable and every gateway metric', async () => {
+  const text = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'OPERATING.md'), 'utf8')
+  const configRows = new Set([...text.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]))
+  for (const name of Object.keys(ConfigSchema.properties)) assert.ok(configRows.has(name), `${name} is in the configuration table`)
+  for (const name of configRows) assert.ok(name !== undefined && name in ConfigSchema.properties, `${String(name)} is a variable the gateway reads`)
+  const defaults = [...text.matchAll(/^\| `([A-Z0-9_]+)` \| `([^`]*)` \|/gm)]
+  for (const [, name, value] of defaults) {
+    const schema = ConfigSchema.properties[name as keyof typeof ConfigSchema.properties] as { default?: unknown }
+    assert.equal(String(schema.default), value, `the documented default of ${String(name)}`)
+  }
+
+  const metricRows = new Set([...text.matchAll(/^\| `(fink_gateway_[a-z_]+)` \|/gm)].map((m) => m[1]))
+  const own = (await new GatewayMetrics().registry.getMetricsAsJSON())
+    .map((m) => m.name)
+    .filter((name) => !/^fink_gateway_(process|nodejs)_/.test(name))
+  assert.ok(own.length >= 10)
+  for (const name of own) assert.ok(metricRows.has(name), `${name} is in the metrics table`)
 })
