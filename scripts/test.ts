@@ -41,8 +41,10 @@ if (process.env.KAFKA_BROKERS === undefined || process.env.KAFKA_BROKERS === '')
 const c8 = join(root, 'node_modules', '.bin', 'c8')
 const coverage = !faults && process.env.NO_COVERAGE === undefined
 const command = coverage ? c8 : process.execPath
+// fault tests stop the broker or load it with hundreds of consumers: one file at a time
+const concurrency = faults ? '1' : (process.env.TEST_CONCURRENCY ?? '2')
 const nodeArgs = ['--import', 'tsx', '--test', '--test-reporter=spec',
-  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`, ...files]
+  `--test-concurrency=${concurrency}`, ...files]
 const commandArgs = coverage
   ? ['--reporter=text-summary', '--reporter=lcov', '--src=src', '--exclude=test/**', '--exclude=scripts/**', '--exclude=bench/**', process.execPath, ...nodeArgs]
   : nodeArgs
