@@ -139,3 +139,26 @@ test('Kafka unreachable: 503 FG_KAFKA_UNAVAILABLE, not a hang', async (t) => {
   assert.equal(res.json().code, 'FG_KAFKA_UNAVAILABLE')
   assert.equal(app.sessions.size, 0)
 })
+
+test('start=latest and start by time over REST', async (t) => {
+  const app = await buildApp(t)
+  const topic = await createTopic(t, 'ftest_rest_start')
+  const t0 = Date.now() - 120000
+  await produce(topic, [
+    { value: Buffer.from('old'), timestamp: t0 },
+    { value: Buffer.from('newer'), timestamp: t0 + 60000 }
+  ])
+  const latest = `topics=${topic}&group_id=${uniqueName('latest')}`
+  const empty = await app.inject({ method: 'GET', url: `/poll?${latest}&start=latest&timeout=3` })
+  assert.equal(empty.statusCode, 204, 'nothing before the live end')
+  await produce(topic, numbered('live', 1))
+  const live = await app.inject({ method: 'GET', url: `/poll?${latest}&timeout=15` })
+  assert.equal(live.statusCode, 200)
+  assert.equal(live.json().offset, 2)
+
+  const since = new Date(t0 + 1000).toISOString()
+  const byTime = await consume(app, `topics=${topic}&group_id=${uniqueName('time')}&start=${since}&num_alerts=5&timeout=3`)
+  assert.deepEqual(byTime.map((i) => i.offset), [1, 2])
+  const byEpoch = await consume(app, `topics=${topic}&group_id=${uniqueName('time')}&start=${t0 + 61000}&num_alerts=5&timeout=3`)
+  assert.deepEqual(byEpoch.map((i) => i.offset), [2])
+})
