@@ -139,6 +139,13 @@ test('stream two replayed topics in the browser, download them, then explore ZTF
   const counts = await Promise.all(avroFiles.map(async (d) => (await readAvroFile(await d.path())).records.length))
   assert.deepEqual(counts.sort((a, b) => a - b), [1, replayedLsst.length - 1, replayedZtf.length].sort((a, b) => a - b))
 
+  // Poll: one /poll with a consumer group of its own gives one more alert.
+  await page.fill('[data-testid=group-id]', uniqueName('dashboard_poll'))
+  await page.click('[data-testid=poll]')
+  await page.waitForFunction('/polled one alert/.test(document.querySelector(\'[data-testid=stream-status]\').textContent)', undefined, { timeout: 30000 })
+  const counted = await page.evaluate('[...document.querySelectorAll(\'[data-testid=topic-count]\')].map((e) => Number(e.textContent)).reduce((a, b) => a + b, 0)')
+  assert.equal(counted, total + 1)
+
   // The ZTF alert with the longest history; its 64-bit candid must come through exactly.
   const topic = ztfTopic
   const ztf = replayedZtf.filter((r) => r.alert.candidate !== undefined).sort((a, b) => ztfDetections(b.alert) - ztfDetections(a.alert))[0]
@@ -193,4 +200,34 @@ test('stream two replayed topics in the browser, download them, then explore ZTF
   await page.waitForSelector('[data-testid=explorer-error]')
 
   assert.deepEqual(pageErrors.filter((m) => !/HiPS|Failed to fetch|CDS|does not points|NetworkError/i.test(m)), [])
+})
+
+test('a fast stream: every alert counted, the table capped at its newest 100 rows', { timeout: 120000 }, async (t) => {
+  const topic = uniqueName('ftest_dashboard_fast')
+  await createTopic(topic)
+  t.after(async () => { await deleteTopic(topic) })
+  const files = Array.from({ length: 5 }, () => 'sample-part-00001.avro')
+  const replayed = await replay(topic, files)
+  const app = await buildApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  assert.ok(address !== null && typeof address === 'object')
+  const context = await launchBrowser(t)
+  const page = await context.newPage()
+  const pageErrors: string[] = []
+  page.on('pageerror', (err) => { pageErrors.push(err.message) })
+  await page.goto(`http://127.0.0.1:${address.port}/`)
+  await page.fill('[data-testid=extra-topics]', topic)
+  await page.selectOption('[data-testid=start]', 'earliest')
+  await page.click('[data-testid=start-stream]')
+  await page.waitForFunction(`document.querySelector('[data-testid=topic-count][data-topic=${JSON.stringify(topic)}]')?.textContent === ${JSON.stringify(String(replayed.length))}`, undefined, { timeout: 60000 })
+  await page.waitForFunction(`document.querySelector('[data-testid=alerts-table] tbody tr:first-child a')?.getAttribute('href')?.endsWith('/${replayed.length - 1}')`)
+  assert.equal(await page.locator('[data-testid=alerts-table] tbody tr').count(), 100)
+  // Newest first: offsets descend from the last one.
+  const hrefs = await page.evaluate('[...document.querySelectorAll(\'[data-testid=alerts-table] tbody tr a.object-link\')].map((a) => a.getAttribute(\'href\'))') as string[]
+  assert.deepEqual(hrefs.map((h) => Number(h.split('/').pop())), Array.from({ length: 100 }, (_, i) => replayed.length - 1 - i))
+  await page.click('[data-testid=start-stream]')
+  await page.waitForFunction('/stopped/.test(document.querySelector(\'[data-testid=stream-status]\').textContent)')
+  assert.equal(await page.textContent('[data-testid=start-stream]'), 'Start')
+  assert.deepEqual(pageErrors, [])
 })
