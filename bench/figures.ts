@@ -13,6 +13,10 @@ export interface RunFigures {
   seconds: number
   mb_per_s?: number | null
   error_items?: number
+  /** Gateway runs only: the gateway process's CPU time (all threads) per alert delivered. */
+  gateway_cpu_us_per_alert?: number
+  /** Clients that measure themselves (node-rdkafka): their CPU time (all threads) per alert. */
+  client_cpu_us_per_alert?: number
 }
 
 export interface ThroughputCase {
@@ -21,6 +25,8 @@ export interface ThroughputCase {
   runs: RunFigures[]
   rate: Summary | null
   wall_rate: Summary | null
+  gateway_cpu_us_per_alert?: Summary | null
+  client_cpu_us_per_alert?: Summary | null
   notes: string[]
   error?: string
 }
@@ -57,6 +63,10 @@ export function throughputCase (what: string, alertsPerRun: number, runs: RunFig
     wall_rate: summaryOf(runs.map((r) => r.wall_rate)),
     notes
   }
+  const cpu = runs.map((r) => r.gateway_cpu_us_per_alert ?? null)
+  if (cpu.some((c) => c !== null)) result.gateway_cpu_us_per_alert = summaryOf(cpu)
+  const clientCpu = runs.map((r) => r.client_cpu_us_per_alert ?? null)
+  if (clientCpu.some((c) => c !== null)) result.client_cpu_us_per_alert = summaryOf(clientCpu)
   if (error !== undefined) result.error = error
   return result
 }

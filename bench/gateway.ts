@@ -125,3 +125,23 @@ export function parseProcStatus (text: string): ProcessStatus {
   if (!Number.isFinite(rssKb) || !Number.isFinite(threads)) throw new Error('no VmRSS or Threads in /proc status')
   return { rssMb: rssKb / 1024, threads }
 }
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100
+
+/**
+ * CPU time (user + system, all threads: JavaScript, libuv pool, librdkafka) a process has used,
+ * in ms. Unlike a rate, CPU per alert barely moves when other work competes for the cores.
+ */
+export function processCpuMs (pid: number): number {
+  return parseProcStatCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+}
+
+export function parseProcStatCpuMs (stat: string): number {
+  // the command name (field 2) may hold spaces: fields are counted after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const utime = Number(fields[11])
+  const stime = Number(fields[12])
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('no utime/stime in /proc stat')
+  return ((utime + stime) * 1000) / TICKS_PER_SECOND
+}

@@ -1,7 +1,8 @@
 /**
  * The results file: every figure of a run, the machine, and the ratios the targets are about.
  * A full run writes bench/results/latest.json and a dated copy; a quick run writes
- * bench/results/quick.json (not committed), so a smoke run never replaces the figures of record.
+ * bench/results/quick.json and a partial one (--only, --alerts, --runs) partial.json, neither
+ * committed, so a smoke run or an experiment never replaces the figures of record.
  */
 import { mkdir, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -92,17 +93,20 @@ async function writeAtomically (path: string, text: string): Promise<void> {
   await rename(temporary, path)
 }
 
-export function resultFileNames (quick: boolean, date: Date): string[] {
-  if (quick) return ['quick.json']
+/** full: every case with the full plan; quick: the smoke run; partial: some cases or a changed plan. */
+export type RunKind = 'full' | 'quick' | 'partial'
+
+export function resultFileNames (kind: RunKind, date: Date): string[] {
+  if (kind !== 'full') return [`${kind}.json`]
   const day = date.toISOString().slice(0, 10)
   return ['latest.json', `${day}.json`]
 }
 
 /** Writes the results; returns the paths written. */
-export async function writeResults (dir: string, results: { quick: boolean, date: string }, body: unknown): Promise<string[]> {
+export async function writeResults (dir: string, results: { kind: RunKind, date: string }, body: unknown): Promise<string[]> {
   await mkdir(dir, { recursive: true })
   const text = JSON.stringify(body, null, 2) + '\n'
-  const paths = resultFileNames(results.quick, new Date(results.date)).map((name) => join(dir, name))
+  const paths = resultFileNames(results.kind, new Date(results.date)).map((name) => join(dir, name))
   for (const path of paths) await writeAtomically(path, text)
   return paths
 }

@@ -4,6 +4,7 @@
  *   npm run bench -- --quick      smoke run (< 3 minutes, 3 000 alerts)     → bench/results/quick.json, quick.png
  *   npm run bench -- --only=kcat,ws   only these cases (kcat rdkafka python ws rest fanout latency sessions decode)
  *   npm run bench -- --profile    CPU profile of the gateway during the WebSocket case → bench/results/profile/
+ *   --alerts=N, --runs=N          a topic of N alerts (one client reads at most N), N runs a case: for experiments
  * KAFKA_BROKERS selects the Kafka; unset, the project's local Kafka is started and stopped.
  */
 import { join } from 'node:path'
@@ -20,20 +21,32 @@ import { createTopic, deleteTopic, kafkaEnvironment, kafkaVersion } from './kafk
 import { fillTopic, loadAlertSource } from './load.js'
 import { describeMachine } from './machine.js'
 import { pythonEnvironment } from './python-env.js'
-import { checkTargets, computeRatios, writeResults } from './results.js'
+import { checkTargets, computeRatios, writeResults, type RunKind } from './results.js'
 import { round } from './stats.js'
 import type { ThroughputCase } from './figures.js'
 
 const CASES = ['kcat', 'rdkafka', 'python', 'ws', 'rest', 'fanout', 'latency', 'sessions', 'decode'] as const
 type CaseName = typeof CASES[number]
 
-function parseArgs (argv: string[]): { quick: boolean, only: Set<CaseName>, profile: boolean } {
+interface Args { quick: boolean, only: Set<CaseName>, profile: boolean, alerts?: number, runs?: number }
+
+function positiveInteger (arg: string): number {
+  const value = Number(arg.slice(arg.indexOf('=') + 1))
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${arg}: expected a positive integer`)
+  return value
+}
+
+function parseArgs (argv: string[]): Args {
   let quick = false
   let profile = false
+  let alerts: number | undefined
+  let runs: number | undefined
   let only = new Set<CaseName>(CASES)
   for (const arg of argv) {
     if (arg === '--quick') quick = true
     else if (arg === '--profile') profile = true
+    else if (arg.startsWith('--alerts=')) alerts = positiveInteger(arg)
+    else if (arg.startsWith('--runs=')) runs = positiveInteger(arg)
     else if (arg.startsWith('--only=')) {
       const names = arg.slice('--only='.length).split(',').filter((n) => n.length > 0)
       for (const name of names) {
@@ -42,7 +55,10 @@ function parseArgs (argv: string[]): { quick: boolean, only: Set<CaseName>, prof
       only = new Set(names as CaseName[])
     } else throw new Error(`unknown argument ${arg}: see the head of bench/run.ts`)
   }
-  return { quick, only, profile }
+  const args: Args = { quick, only, profile }
+  if (alerts !== undefined) args.alerts = alerts
+  if (runs !== undefined) args.runs = runs
+  return args
 }
 
 /** Ends a --profile run early, through the same clean-up as a full run. */
@@ -55,6 +71,14 @@ const log = (line: string): void => {
 
 const args = parseArgs(process.argv.slice(2))
 const plan = makePlan(args.quick)
+if (args.alerts !== undefined) {
+  plan.alerts = args.alerts
+  plan.gatewayAlerts = args.alerts
+  plan.pythonAlerts = Math.min(plan.pythonAlerts, args.alerts)
+}
+if (args.runs !== undefined) plan.runs = args.runs
+/** Only a complete full run is a result of record (latest.json); anything else is kept apart. */
+const runKind: RunKind = args.quick ? 'quick' : (args.only.size < CASES.length || args.alerts !== undefined || args.runs !== undefined ? 'partial' : 'full')
 const runId = `${process.pid}-${Date.now().toString(36)}`
 const date = new Date().toISOString()
 
@@ -86,7 +110,8 @@ try {
     cases[name] = result
     throughput[name] = result
     if (result.error !== undefined) errors.push(`${name}: ${result.error}`)
-    log(`${name}: median ${result.rate?.median ?? '?'} alerts/s (min ${result.rate?.min ?? '?'}, max ${result.rate?.max ?? '?'})`)
+    const cpu = result.gateway_cpu_us_per_alert != null ? `; gateway CPU median ${result.gateway_cpu_us_per_alert.median} µs/alert` : ''
+    log(`${name}: median ${result.rate?.median ?? '?'} alerts/s (min ${result.rate?.min ?? '?'}, max ${result.rate?.max ?? '?'})${cpu}`)
   }
 
   if (args.only.has('kcat')) { log('case kcat'); record('kcat', await kcatCase(ctx)) }
@@ -177,7 +202,7 @@ try {
   const body = {
     schema_version: 1,
     date,
-    mode: args.quick ? 'quick' : 'full',
+    mode: runKind,
     duration_s: round((Date.now() - began) / 1000),
     machine,
     data: {
@@ -199,9 +224,9 @@ try {
     targets: checkTargets(ratios, latencyMs?.p99 ?? null, idleRss),
     errors
   }
-  const written = await writeResults(join(BENCH_DIR, 'results'), { quick: args.quick, date }, body)
+  const written = await writeResults(join(BENCH_DIR, 'results'), { kind: runKind, date }, body)
   log(`results: ${written.join(', ')}`)
-  const image = await plot(python, written[0] as string, join(BENCH_DIR, 'results', args.quick ? 'quick.png' : 'latest.png'))
+  const image = await plot(python, written[0] as string, join(BENCH_DIR, 'results', `${runKind === 'full' ? 'latest' : runKind}.png`))
   log(image.error === undefined ? `plot: ${image.path}` : `no plot: ${image.error}`)
   log(`ratios: ${JSON.stringify(ratios)}`)
   if (errors.length > 0) log(`cases with errors: ${errors.join('; ')}`)

@@ -9,6 +9,7 @@ import type { DrainFigures } from '../clients/common.js'
 import { nowMs } from '../clients/common.js'
 import type { BenchContext } from '../context.js'
 import { runFigures, throughputCase, type RunFigures, type ThroughputCase } from '../figures.js'
+import { round } from '../stats.js'
 
 const RUN_TIMEOUT_MS = 300_000
 
@@ -19,7 +20,10 @@ export async function repeat (ctx: BenchContext, name: string, run: (index: numb
     try {
       const figures = await run(i)
       runs.push(figures)
-      ctx.log(`  ${name} run ${i + 1}: ${figures.alerts} alerts, ${figures.rate ?? '?'} alerts/s (wall ${figures.wall_rate ?? '?'})`)
+      const cpu = figures.gateway_cpu_us_per_alert !== undefined
+        ? `, gateway CPU ${figures.gateway_cpu_us_per_alert} µs/alert`
+        : figures.client_cpu_us_per_alert !== undefined ? `, client CPU ${figures.client_cpu_us_per_alert} µs/alert` : ''
+      ctx.log(`  ${name} run ${i + 1}: ${figures.alerts} alerts, ${figures.rate ?? '?'} alerts/s (wall ${figures.wall_rate ?? '?'})${cpu}`)
     } catch (err) {
       const error = (err as Error).message
       ctx.log(`  ${name} run ${i + 1} failed: ${error}`)
@@ -72,9 +76,9 @@ export async function rdkafkaCase (ctx: BenchContext, settings: 'gateway' | 'def
   const { runs, error } = await repeat(ctx, `rdkafka-count (${settings} settings)`, async (i) => {
     const figures = await runChild(process.execPath, nodeClientArgs('rdkafka-count.ts', {
       brokers: ctx.brokers, topic: ctx.topic, group: `bench-rdkafka-${settings}-${ctx.runId}-${i}`, alerts: ctx.plan.alerts, batch: 1000, settings, timeoutMs: RUN_TIMEOUT_MS - 10_000
-    }), { timeoutMs: RUN_TIMEOUT_MS }) as DrainFigures
+    }), { timeoutMs: RUN_TIMEOUT_MS }) as DrainFigures & { cpuMs: number }
     if (figures.alerts < ctx.plan.alerts) throw new Error(`read ${figures.alerts} of ${ctx.plan.alerts} alerts`)
-    return runFigures(figures)
+    return { ...runFigures(figures), client_cpu_us_per_alert: round((figures.cpuMs * 1000) / figures.alerts) }
   })
   const what = settings === 'gateway'
     ? 'node-rdkafka consume(1000) loop, count only, the gateway\'s consumer settings (src/kafka/consumer-options.ts), own process'

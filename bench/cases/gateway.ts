@@ -8,7 +8,7 @@ import { nodeClientArgs, runChild, startChild, stopChild, type RunningChild } fr
 import type { DrainFigures } from '../clients/common.js'
 import type { BenchContext } from '../context.js'
 import { runFigures, summaryOf, throughputCase, type ThroughputCase } from '../figures.js'
-import { processStatus, startGateway, type Gateway } from '../gateway.js'
+import { processCpuMs, processStatus, startGateway, type Gateway } from '../gateway.js'
 import { createTopic, deleteTopic } from '../kafka.js'
 import { replayAtRate } from '../load.js'
 import type { FanoutPoint } from '../results.js'
@@ -56,11 +56,13 @@ export async function wsCase (gateway: Gateway, ctx: BenchContext, exclude: bool
   const name = exclude ? 'ws exclude=cutouts' : 'ws'
   const { runs, error } = await repeat(ctx, name, async (i) => {
     const wanted = ctx.plan.gatewayAlerts
+    const cpuBefore = processCpuMs(gateway.pid)
     const report = await wsDrain(gateway, ctx, { clients: 1, exclude, alerts: wanted, group: `bench-ws-${exclude ? 'x' : 'f'}-${ctx.runId}-${i}` })
+    const cpuMs = processCpuMs(gateway.pid) - cpuBefore
     const alerts = report.totalAlerts[0] ?? 0
     if (alerts < wanted) throw new Error(`read ${alerts} of ${wanted} alerts`)
     const figures: DrainFigures = { alerts, firstBatch: 1, startMs: report.startMs, firstMs: report.firstMs, lastMs: report.windowEndMs, bytes: report.bytes, errors: report.errorItems }
-    return runFigures(figures)
+    return { ...runFigures(figures), gateway_cpu_us_per_alert: round((cpuMs * 1000) / alerts) }
   })
   return throughputCase(`one WebSocket client, start=earliest${exclude ? ', exclude=cutouts' : ''}: decode, item JSON, send; the client counts frames`, ctx.plan.gatewayAlerts, runs, [], error)
 }
@@ -70,6 +72,7 @@ export async function restCase (gateway: Gateway, ctx: BenchContext, exclude: bo
   const query = new URLSearchParams({ topics: ctx.topic, num_alerts: '100', timeout: '5' })
   if (exclude) query.set('exclude', 'cutouts')
   const { runs, error } = await repeat(ctx, name, async (i) => {
+    const cpuBefore = processCpuMs(gateway.pid)
     const report = await runChild(process.execPath, nodeClientArgs('rest-consume.ts', {
       url: `${gateway.httpUrl}/consume?${query.toString()}`,
       group: `bench-rest-${exclude ? 'x' : 'f'}-${ctx.runId}-${i}`,
@@ -78,12 +81,23 @@ export async function restCase (gateway: Gateway, ctx: BenchContext, exclude: bo
     }), { timeoutMs: RUN_TIMEOUT_MS }) as DrainFigures & { error: string | null }
     if (report.error !== null) throw new Error(report.error)
     if (report.alerts < ctx.plan.gatewayAlerts) throw new Error(`read ${report.alerts} of ${ctx.plan.gatewayAlerts} alerts`)
-    return runFigures(report)
+    const cpuMs = processCpuMs(gateway.pid) - cpuBefore
+    return { ...runFigures(report), gateway_cpu_us_per_alert: round((cpuMs * 1000) / report.alerts) }
   })
   return throughputCase(`REST GET /consume?num_alerts=100 in a loop${exclude ? ', exclude=cutouts' : ''}, one group; the client parses each response`, ctx.plan.gatewayAlerts, runs, [], error)
 }
 
-export interface FanoutRun { clients: number, total_rate: number, per_client_median: number, per_client_min: number, per_client_max: number, window_s: number, first_alert_ms: number }
+export interface FanoutRun {
+  clients: number
+  total_rate: number
+  per_client_median: number
+  per_client_min: number
+  per_client_max: number
+  window_s: number
+  first_alert_ms: number
+  /** Gateway CPU over the whole run (connections included) ÷ every alert delivered. */
+  gateway_cpu_us_per_alert: number
+}
 
 export async function fanoutCase (gateway: Gateway, ctx: BenchContext): Promise<{ what: string, window_ms: number, points: FanoutPoint[], runs: FanoutRun[], error?: string }> {
   const points: FanoutPoint[] = []
@@ -93,7 +107,10 @@ export async function fanoutCase (gateway: Gateway, ctx: BenchContext): Promise<
     const runs: FanoutRun[] = []
     for (let i = 0; i < ctx.plan.runs && error === undefined; i++) {
       try {
+        const cpuBefore = processCpuMs(gateway.pid)
         const report = await wsDrain(gateway, ctx, { clients, exclude: false, alerts: ctx.plan.alerts, windowMs: ctx.plan.fanoutWindowMs, group: `bench-fan${clients}-${ctx.runId}-${i}` })
+        const cpuMs = processCpuMs(gateway.pid) - cpuBefore
+        const delivered = report.totalAlerts.reduce((sum, n) => sum + n, 0)
         const perClient = report.windowAlerts.map((n) => n / report.windowSeconds)
         const run: FanoutRun = {
           clients,
@@ -102,10 +119,11 @@ export async function fanoutCase (gateway: Gateway, ctx: BenchContext): Promise<
           per_client_min: round(Math.min(...perClient)),
           per_client_max: round(Math.max(...perClient)),
           window_s: round(report.windowSeconds),
-          first_alert_ms: Math.round(report.windowStartMs - report.startMs)
+          first_alert_ms: Math.round(report.windowStartMs - report.startMs),
+          gateway_cpu_us_per_alert: round((cpuMs * 1000) / Math.max(1, delivered))
         }
         runs.push(run)
-        ctx.log(`  fan-out ${clients} run ${i + 1}: total ${run.total_rate} alerts/s, per client ${run.per_client_median} (min ${run.per_client_min}) over ${run.window_s} s`)
+        ctx.log(`  fan-out ${clients} run ${i + 1}: total ${run.total_rate} alerts/s, per client ${run.per_client_median} (min ${run.per_client_min}) over ${run.window_s} s; gateway CPU ${run.gateway_cpu_us_per_alert} µs/alert`)
       } catch (err) {
         error = `fan-out ${clients}: ${(err as Error).message}`
         ctx.log(`  ${error}`)

@@ -27,7 +27,8 @@ const settings: Kafka.ConsumerGlobalConfig = opts.settings === 'gateway'
   : { 'bootstrap.servers': opts.brokers, 'group.id': opts.group, 'enable.auto.commit': false }
 const consumer = new Kafka.KafkaConsumer(settings, { 'auto.offset.reset': 'earliest' })
 
-const figures: DrainFigures = { alerts: 0, firstBatch: 0, startMs: nowMs(), firstMs: 0, lastMs: 0, bytes: 0 }
+const figures: DrainFigures & { cpuMs?: number } = { alerts: 0, firstBatch: 0, startMs: nowMs(), firstMs: 0, lastMs: 0, bytes: 0 }
+const cpuAtStart = process.cpuUsage()
 const deadline = Date.now() + opts.timeoutMs
 
 await new Promise<void>((resolve, reject) => {
@@ -52,6 +53,9 @@ while (figures.alerts < opts.alerts && Date.now() < deadline) {
   figures.lastMs = at
 }
 
+// all threads of the process: JavaScript and librdkafka's
+const cpu = process.cpuUsage(cpuAtStart)
+figures.cpuMs = (cpu.user + cpu.system) / 1000
 await new Promise<void>((resolve) => {
   const timer = setTimeout(resolve, 5000)
   consumer.disconnect(() => { clearTimeout(timer); resolve() })

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkTargets, computeRatios, resultFileNames, writeResults } from '../../bench/results.js'
 import { runFigures, throughputCase } from '../../bench/figures.js'
-import { parseProcStatus } from '../../bench/gateway.js'
+import { parseProcStatCpuMs, parseProcStatus } from '../../bench/gateway.js'
 
 const drain = (alerts: number, seconds: number) => runFigures({ alerts: alerts + 1, firstBatch: 1, startMs: 0, firstMs: 500, lastMs: 500 + seconds * 1000 })
 
@@ -50,11 +50,12 @@ test('computeRatios divides medians and leaves a missing case null', () => {
   assert.equal(targets.idle_session_rss_mb.met, null)
 })
 
-test('a full run writes latest and a dated copy; a quick run only quick.json', async (t) => {
+test('a full run writes latest and a dated copy; quick and partial runs only their own file', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bench-results-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
-  assert.deepEqual(resultFileNames(true, new Date('2026-11-26T04:00:00Z')), ['quick.json'])
-  const written = await writeResults(dir, { quick: false, date: '2026-11-26T04:00:00Z' }, { a: 1 })
+  assert.deepEqual(resultFileNames('quick', new Date('2026-11-26T04:00:00Z')), ['quick.json'])
+  assert.deepEqual(resultFileNames('partial', new Date('2026-11-26T04:00:00Z')), ['partial.json'])
+  const written = await writeResults(dir, { kind: 'full', date: '2026-11-26T04:00:00Z' }, { a: 1 })
   assert.deepEqual(written.map((p) => p.slice(dir.length + 1)), ['latest.json', '2026-11-26.json'])
   assert.deepEqual(JSON.parse(await readFile(join(dir, '2026-11-26.json'), 'utf8')), { a: 1 })
   assert.deepEqual((await readdir(dir)).sort(), ['2026-11-26.json', 'latest.json'])
@@ -64,4 +65,9 @@ test('parseProcStatus reads resident memory and threads', () => {
   const status = 'Name:\tnode\nVmRSS:\t  102400 kB\nThreads:\t11\n'
   assert.deepEqual(parseProcStatus(status), { rssMb: 100, threads: 11 })
   assert.throws(() => parseProcStatus('Name:\tnode\n'))
+})
+
+test('parseProcStatCpuMs adds user and system ticks, even with spaces in the command name', () => {
+  const stat = '4242 (node server (x)) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 11 0 100 0 0'
+  assert.equal(parseProcStatCpuMs(stat), 3000)
 })
