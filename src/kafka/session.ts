@@ -449,14 +449,14 @@ export class ClientSession {
     this.log.debug({ positions: [...first.values()] }, 'undelivered records will come again')
   }
 
-  /** Lag of each assigned partition, from the high watermark and what this session delivered. */
+  /** Lag of each assigned partition whose watermarks Kafka gave, from the high watermark and what this session delivered. */
   async lag (): Promise<PartitionLag[]> {
     const consumer = this.consumer
     if (consumer === null || this.state !== 'open') return []
     const assignment = this.assignedPartitions()
     let positions: TopicPartitionOffset[] = []
     try { positions = consumer.position(assignment) } catch { positions = [] }
-    return await Promise.all(assignment.map(async (tp) => {
+    const lags = await Promise.all(assignment.map(async (tp): Promise<PartitionLag | null> => {
       const key = tpKey(tp.topic, tp.partition)
       const watermarks = this.state !== 'open'
         ? null
@@ -466,10 +466,13 @@ export class ClientSession {
       const position = positions.find((p) => p.topic === tp.topic && p.partition === tp.partition)?.offset
       const fetched = position !== undefined && position >= 0 ? position : null
       const next = this.nextToDeliver.get(key) ?? fetched
-      const low = watermarks?.lowOffset ?? 0
-      const high = watermarks?.highOffset ?? 0
+      // Unknown watermarks (Kafka not answering) must not read as "caught up": leave the partition out.
+      if (watermarks === null) return null
+      const low = watermarks.lowOffset
+      const high = watermarks.highOffset
       return { topic: tp.topic, partition: tp.partition, next, low, high, lag: Math.max(0, high - (next ?? low)) }
     }))
+    return lags.filter((l): l is PartitionLag => l !== null)
   }
 
   /** The next offset to deliver per partition (where a stalled client stopped). */
