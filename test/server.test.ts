@@ -20,7 +20,12 @@ interface Running {
 function startServer (t: TestContext, env: Record<string, string>): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE ?? '', ...env },
+    // a clean environment (only what the test sets), keeping c8's coverage collection
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(process.env.NODE_V8_COVERAGE !== undefined ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {}),
+      ...env
+    },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
