@@ -1,8 +1,8 @@
 /**
- * Checks HTTP Basic credentials against Kafka itself (AUTH_MODE=kafka): a short-lived producer
- * logs in with them over SASL and asks for cluster metadata, which needs no ACL. Kafka is the
- * only user database; the gateway keeps no password beyond the request, the principal and a
- * salted hash of successful logins for a short time.
+ * Checks HTTP Basic credentials against Kafka itself (AUTH_MODE=kafka): a short-lived client
+ * logs in to a bootstrap broker over SASL with them (a login needs no ACL) and is destroyed as
+ * soon as the broker has accepted or refused it. Kafka is the only user database; the gateway
+ * keeps no password beyond the request and the principal, only salted hashes of recent verdicts.
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import rdkafka from 'node-rdkafka'
@@ -36,12 +36,13 @@ export interface VerifierOptions {
 }
 
 /**
- * librdkafka reports a failed SASL handshake as a log line (and, for clients that poll, an
- * ERR__AUTHENTICATION event) and then keeps retrying until the metadata request times out.
- * Waiting for the timeout would make every wrong password cost seconds, so either signal
- * settles the check at once.
+ * librdkafka reports the outcome of a SASL handshake only in its log (and, for clients that
+ * poll, an ERR__AUTHENTICATION event), then keeps retrying a refused one. Either signal settles
+ * the check at once.
  */
 const AUTH_FAILURE_LOG = /SASL authentication error|Authentication failed|SASL SCRAM .*failed|SASL handshake failed/i
+/** With debug=security,broker: SCRAM's own success line, or any broker connection reaching UP after the SASL states. */
+const AUTH_SUCCESS_LOG = /Authenticated as |changed state AUTH_\w+ -> UP/
 const ERR_AUTHENTICATION = rdkafka.CODES.ERRORS.ERR__AUTHENTICATION
 const ERR_SASL_AUTHENTICATION_FAILED = rdkafka.CODES.ERRORS.ERR_SASL_AUTHENTICATION_FAILED
 
@@ -125,20 +126,23 @@ export class KafkaCredentialVerifier {
     const producer = new rdkafka.Producer({
       ...connectionOptions(this.#config, credentials),
       'client.id': 'fink-gateway-auth',
-      // a failed login is retried by librdkafka until the metadata request times out: keep
-      // those retries few, they load the broker for nothing
+      // a refused login is retried by librdkafka until the client is destroyed: keep it slow
       'reconnect.backoff.ms': 1000,
       'reconnect.backoff.max.ms': 2000,
       'socket.connection.setup.timeout.ms': Math.min(5000, this.#timeoutMs),
-      log_level: 3,
+      // the verdict is read from these log lines (never written anywhere)
+      debug: 'broker,security',
+      log_level: 7,
       // the shared options turn event callbacks off (they leaked in long-lived clients,
-      // node-rdkafka#731); this client lives seconds and needs them to see a refused login
+      // node-rdkafka#731); this client lives for one login and needs them
       event_cb: true
     })
+    const native = nativeClientOf(producer)
 
     let settle: (verdict: Verdict) => void = () => {}
     const verdict = new Promise<Verdict>((resolve) => { settle = resolve })
     let settled = false
+    let release: () => void = () => {}
     const decide = (value: Verdict, why: string): void => {
       if (settled) return
       settled = true
@@ -147,40 +151,51 @@ export class KafkaCredentialVerifier {
       if (value === Verdicts.accepted) this.#log.debug(log, 'kafka login checked')
       else this.#log.info(log, 'kafka login checked')
       settle(value)
+      release()
     }
-    const timer = setTimeout(() => decide(Verdicts.unavailable, 'no answer from Kafka in time'), this.#timeoutMs + 1000)
+    const timer = setTimeout(() => { decide(Verdicts.unavailable, 'no answer from Kafka in time') }, this.#timeoutMs)
 
     producer.on('event.log', (event: { message?: string }) => {
-      if (typeof event.message === 'string' && AUTH_FAILURE_LOG.test(event.message)) decide(Verdicts.rejected, 'SASL authentication failed')
+      if (typeof event.message !== 'string') return
+      if (AUTH_FAILURE_LOG.test(event.message)) decide(Verdicts.rejected, 'SASL authentication failed')
+      else if (AUTH_SUCCESS_LOG.test(event.message)) decide(Verdicts.accepted, 'SASL authentication succeeded')
     })
     producer.on('event.error', (err: { code?: number }) => {
       if (err.code === ERR_AUTHENTICATION || err.code === ERR_SASL_AUTHENTICATION_FAILED) decide(Verdicts.rejected, 'SASL authentication failed')
     })
 
-    // The client lives until connect() has called back: on failure node-rdkafka destroys it
-    // itself, on success we disconnect it (bounded: disconnect can hang, librdkafka#4486).
-    // Never disconnected while connect() is pending (that races, node-rdkafka#1057).
+    // Only librdkafka's handle is created: no metadata request, whose blocking wait would hold
+    // a libuv thread (4 by default, shared with every consumer) for the whole timeout on each
+    // wrong password. librdkafka connects and logs in to a bootstrap broker by itself; the
+    // handle is destroyed as soon as the verdict is known (bounded: disconnect can hang,
+    // librdkafka#4486), and never while its creation is pending.
     const done = new Promise<void>((resolve) => {
-      producer.connect({ timeout: this.#timeoutMs }, (err) => {
-        if (err === null || err === undefined) {
-          decide(Verdicts.accepted, 'metadata received')
-          const bound = setTimeout(() => {
-            this.#log.warn({ user: credentials.username }, 'kafka login check: disconnect did not finish in time')
-            resolve()
-          }, 5000)
-          try {
-            producer.disconnect(1000, () => { clearTimeout(bound); resolve() })
-          } catch (disconnectErr) {
-            clearTimeout(bound)
-            this.#log.warn({ err: disconnectErr }, 'kafka login check: disconnect failed')
-            resolve()
-          }
-        } else {
-          const code = (err as { code?: number }).code
-          if (code === ERR_AUTHENTICATION || code === ERR_SASL_AUTHENTICATION_FAILED) decide(Verdicts.rejected, 'SASL authentication failed')
-          else decide(Verdicts.unavailable, err.message)
+      let created = false
+      let destroying = false
+      const destroy = (): void => {
+        if (destroying || !created) return
+        destroying = true
+        const bound = setTimeout(() => {
+          this.#log.warn({ user: credentials.username }, 'kafka login check: client did not close in time')
           resolve()
+        }, CLOSE_TIMEOUT_MS)
+        native.client.disconnect(() => {
+          clearTimeout(bound)
+          native.client.configureCallbacks(false, native.callbacks)
+          resolve()
+        })
+      }
+      release = destroy
+      native.client.configureCallbacks(true, native.callbacks)
+      native.client.connect((err) => {
+        if (err !== null && err !== undefined) {
+          native.client.configureCallbacks(false, native.callbacks)
+          decide(Verdicts.unavailable, `cannot create a Kafka client: ${String((err as { message?: unknown }).message ?? err)}`)
+          resolve()
+          return
         }
+        created = true
+        if (settled) destroy()
       })
     })
     this.#clients.add(done)
@@ -191,4 +206,27 @@ export class KafkaCredentialVerifier {
     done.then(forget, forget)
     return verdict
   }
+}
+
+const CLOSE_TIMEOUT_MS = 5000
+
+interface NativeClient {
+  connect: (callback: (err: unknown) => void) => void
+  disconnect: (callback: () => void) => void
+  configureCallbacks: (enable: boolean, configs: unknown) => void
+}
+
+/**
+ * node-rdkafka's native client behind a Producer. Its public connect() always waits for
+ * metadata on the thread pool; the login check needs only the handle. Checked on each use so
+ * that a node-rdkafka upgrade that changes these internals fails loudly in the tests.
+ */
+function nativeClientOf (producer: rdkafka.Producer): { client: NativeClient, callbacks: unknown } {
+  const internals = producer as unknown as { _client?: Partial<NativeClient>, _cb_configs?: unknown }
+  const client = internals._client
+  if (typeof client?.connect !== 'function' || typeof client.disconnect !== 'function' ||
+    typeof client.configureCallbacks !== 'function' || internals._cb_configs === undefined) {
+    throw new Error('node-rdkafka internals changed: the Kafka login check needs Producer._client.connect/disconnect/configureCallbacks')
+  }
+  return { client: client as NativeClient, callbacks: internals._cb_configs }
 }
