@@ -23,6 +23,10 @@
  * consume call after disconnect, and disconnect only once no consume call is in flight
  * (node-rdkafka#1057); disconnect bounded by a timeout (librdkafka#4486).
  *
+ * A requested `start` is also committed for the group as soon as it is resolved (unless the
+ * client got something there first), so that a session which closes before delivering anything
+ * still leaves the group where the client asked it to begin.
+ *
  * A throw-away session (no group_id: `fink-gateway-tmp-<uuid>`) starts at `latest` unless told
  * otherwise and never commits, so it leaves no offsets behind in Kafka.
  */
@@ -281,6 +285,7 @@ export class ClientSession {
           return offset === undefined ? { topic: tp.topic, partition: tp.partition } : { topic: tp.topic, partition: tp.partition, offset }
         })
         consumer.assign(withStart)
+        this.commitStartPositions(withStart.filter((tp): tp is TopicPartitionOffset => 'offset' in tp))
         this.assignment = assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition }))
         this.assignedOnce = true
         this.log.debug({ assignment: withStart }, 'partitions assigned')
@@ -299,6 +304,30 @@ export class ClientSession {
     } catch (error) {
       if (consumer.isConnected() && this.state !== 'closed') this.log.warn({ err: error }, 'rebalance handling failed')
     }
+  }
+
+  /**
+   * Makes a requested `start` the group's position at once: without it, a session that read
+   * nothing before it closed (an idle REST session) would leave the group where it was, and the
+   * next session without `start` would not begin where the client asked. Skipped for partitions
+   * that delivered (and so committed) something meanwhile, and for throw-away groups.
+   */
+  private commitStartPositions (started: readonly TopicPartitionOffset[]): void {
+    const consumer = this.consumer
+    if (this.ephemeral || started.length === 0 || consumer === null) return
+    Promise.all(started.map(async (tp) => {
+      let offset = tp.offset
+      if (offset < 0) {
+        const w = await this.native<{ lowOffset: number, highOffset: number }>((done) => {
+          consumer.queryWatermarkOffsets(tp.topic, tp.partition, WATERMARK_TIMEOUT_MS, done)
+        })
+        offset = offset === OFFSET_BEGINNING ? w.lowOffset : w.highOffset
+      }
+      const key = tpKey(tp.topic, tp.partition)
+      if (this.state === 'open' && !this.nextToDeliver.has(key) && !this.toCommit.has(key)) this.stageCommit(tp.topic, tp.partition, offset)
+    })).then(() => { this.commitDelivered() }, (err: unknown) => {
+      this.log.debug({ err }, 'could not commit the start position (the session reads from it all the same)')
+    })
   }
 
   private onOffsetCommit (err: LibrdKafkaError | undefined, offsets: TopicPartitionOffset[]): void {

@@ -148,3 +148,21 @@ test('an unreachable Kafka fails open() with FG_KAFKA_UNAVAILABLE within the tim
   await assert.rejects(session.open(1500), (err: Error & { code?: string }) => err.code === 'FG_KAFKA_UNAVAILABLE')
   assert.ok(session.closed)
 })
+
+test('a start position is committed for the group even when the session delivers nothing', async (t) => {
+  const topic = await createTopic(t, 'ftest_session')
+  await produce(topic, numbered('old', 3))
+  const groupId = uniqueName('group')
+  const latest = sessionFor(t, { topics: [topic], groupId, start: { kind: 'latest' } })
+  await latest.open(10000)
+  assert.deepEqual(await latest.pull(1, Date.now() + 1500), [])
+  assert.ok(await latest.whenAssigned(15000))
+  const deadline = Date.now() + 10000
+  while (latest.stats.commits === 0 && Date.now() < deadline) await latest.pull(1, Date.now() + 200)
+  await latest.close()
+  assert.equal(latest.stats.commits, 1)
+  await produce(topic, numbered('new', 1))
+  const resumed = sessionFor(t, { topics: [topic], groupId })
+  await resumed.open(10000)
+  assert.deepEqual(values(await pullN(resumed, 1)), ['new-0'], 'the next session without start begins at the requested start, not at earliest')
+})
