@@ -13,8 +13,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# librdkafka is built with make: use every core
-RUN MAKEFLAGS="-j$(nproc)" JOBS=max npm ci --no-audit --no-fund
+# serial on purpose: node-rdkafka's gyp build of librdkafka breaks under make -j
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts ./scripts

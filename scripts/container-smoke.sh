@@ -39,8 +39,8 @@ mkdir -p "$app/data" && cp -r data/alerts "$app/data/alerts"
 find "$app/dist" -name '*.map' -delete
 say "npm ci --omit=dev (production dependencies only, node-rdkafka built from source)"
 started=$(date +%s)
-# librdkafka is built with make: use every core (it takes minutes on two)
-(cd "$app" && MAKEFLAGS="-j$(nproc)" JOBS=max npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+# serial: node-rdkafka's gyp build of librdkafka breaks under make -j (config.h race); it takes minutes
+(cd "$app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
 say "npm ci took $(( $(date +%s) - started )) s; node_modules: $(du -sh "$app/node_modules" | cut -f1)"
 for dev in typescript tsx esbuild eslint c8; do
   [ ! -e "$app/node_modules/$dev" ] || fail "dev dependency $dev is in the production install"
