@@ -40,15 +40,17 @@ function parseSamples (text: string): Sample[] {
 test('/metrics after some traffic passes promtool and carries no unbounded label', async (t) => {
   const app = await buildApp(t)
   const groupId = uniqueName('metrics_group')
-  const topic = uniqueName('ftest_metrics')
+  const { topic, count } = await topicWithAlerts(t, 'ftest_metrics', LAG_FILES)
   const probe = uniqueName('unknown-page')
   await app.inject({ url: '/healthz' })
   await app.inject({ url: '/readyz' })
   await app.inject({ url: '/docs/json' })
   await app.inject({ url: `/${probe}/123?group_id=${groupId}` })
-  for (const url of ['/poll', '/consume']) {
-    if (app.hasRoute({ method: 'GET', url })) await app.inject({ url: `${url}?topics=${topic}&group_id=${groupId}&timeout=0.5` })
-  }
+  const consumed = await app.inject({ url: `/consume?topics=${topic}&group_id=${groupId}&num_alerts=${count}&timeout=20` })
+  assert.equal(consumed.statusCode, 200)
+  await app.inject({ url: `/poll?topics=${topic}&group_id=${groupId}&timeout=0.5` })
+  await app.inject({ url: `/poll?topics=${uniqueName('ftest_missing')}&group_id=${groupId}&timeout=0.5` })
+  await app.inject({ url: `/alerts/${topic}/0/1` })
 
   const response = await app.inject({ url: '/metrics' })
   assert.equal(response.statusCode, 200)
@@ -82,7 +84,10 @@ test('/metrics after some traffic passes promtool and carries no unbounded label
       }
     }
   }
+  const delivered = samples.find((s) => s.name === 'fink_gateway_alerts_delivered_total' && s.labels.topic === topic && s.labels.transport === 'rest')
+  assert.equal(Number(delivered?.value), count, 'the traffic reached Kafka and back')
   const routes = new Set(samples.filter((s) => s.name === 'fink_gateway_http_request_duration_seconds_count').map((s) => s.labels.route))
+  assert.ok(routes.has('/alerts/:topic/:partition/:offset'), 'parametric routes are labelled by their pattern')
   assert.ok(routes.has('/healthz') && routes.has('/readyz') && routes.has('/docs/json'), [...routes].join(', '))
   assert.ok(routes.has('(unmatched)'), 'an unknown URL is counted under (unmatched)')
 })
