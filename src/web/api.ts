@@ -1,8 +1,9 @@
 /**
  * The gateway's HTTP API as the dashboard uses it. Every alert request asks for int64=string so
  * 64-bit ids (candid, diaSourceId) keep every digit in JavaScript.
- * With AUTH_MODE=kafka the user signs in with their Kafka credentials: REST calls carry HTTP
- * Basic, the WebSocket a single-use ticket from POST /auth/ticket.
+ * With AUTH_MODE=kafka the user gives their Kafka credentials to the browser's own Basic prompt
+ * (or, after cancelling it, to the page's sign-in form): REST calls carry HTTP Basic, the
+ * WebSocket a single-use ticket from POST /auth/ticket.
  */
 export interface Item {
   topic: string
@@ -67,9 +68,11 @@ export function explorePath (topic: string, partition: number | string, offset: 
   return `/explore/${encodeURIComponent(topic)}/${partition}/${offset}`
 }
 
-/** Cutout images need the credentials too when there are some: then they are fetched as blobs. */
+/**
+ * Cutout images are fetched, then shown from a blob: the request carries the credentials
+ * (an <img> would not send ours), and a failure comes back with the gateway's reason.
+ */
 export async function imageUrl (path: string): Promise<string> {
-  if (credentials() === null) return path
   const blob = await (await request(path)).blob()
   return URL.createObjectURL(blob)
 }
@@ -84,9 +87,14 @@ export async function websocketUrl (params: StreamParams): Promise<string> {
   const query = new URLSearchParams({ topics: params.topics.join(','), int64: 'string' })
   if (params.groupId !== '') query.set('group_id', params.groupId)
   if (params.start !== '') query.set('start', params.start)
-  if (credentials() !== null) {
-    const { ticket } = await (await request('/auth/ticket', { method: 'POST' })).json() as { ticket: string }
-    query.set('ticket', ticket)
+  // A browser cannot put credentials on a WebSocket: trade them (ours, or the ones the browser
+  // remembers from its own Basic prompt) for a single-use ticket. Without auth the gateway
+  // ignores the ticket; a gateway without the ticket route gets the plain URL.
+  try {
+    const { ticket } = await (await request('/auth/ticket', { method: 'POST' })).json() as { ticket?: unknown }
+    if (typeof ticket === 'string') query.set('ticket', ticket)
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) throw err
   }
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
   return `${scheme}//${location.host}/ws?${query.toString()}`

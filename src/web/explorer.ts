@@ -1,5 +1,5 @@
 import type { Item } from './api.js'
-import { alertPath, ApiError, getJson, imageUrl, request } from './api.js'
+import { alertPath, ApiError, getJson, imageUrl } from './api.js'
 import { formatRaDec, formatUtc, summarize } from './alert-fields.js'
 import { background, h } from './dom.js'
 import { extractLightCurve, renderLightCurve } from './light-curve.js'
@@ -87,19 +87,13 @@ function cutout (src: string, kind: string, label: string): HTMLElement {
   const message = h('div', { class: 'cutout-message', hidden: true })
   const img = h('img', { alt: `${label} cutout`, 'data-testid': `cutout-${kind}`, 'data-state': 'loading', width: 63, height: 63 })
   img.addEventListener('load', () => { img.dataset.state = 'loaded' })
-  img.addEventListener('error', () => {
+  const fail = (reason: string): void => {
     img.dataset.state = 'error'
     img.hidden = true
     message.hidden = false
-    message.textContent = `${label} cutout unavailable`
-    // The endpoint says why in its JSON error body.
-    background(request(src).catch((err: unknown) => { message.textContent = `${label} cutout unavailable: ${(err as Error).message}` }))
-  })
-  background(imageUrl(src).then((url) => { img.src = url }, (err: unknown) => {
-    img.dataset.state = 'error'
-    img.hidden = true
-    message.hidden = false
-    message.textContent = `${label} cutout unavailable: ${(err as Error).message}`
-  }))
+    message.textContent = `${label} cutout unavailable: ${reason}`
+  }
+  img.addEventListener('error', () => { fail('the image could not be decoded') })
+  background(imageUrl(src).then((url) => { img.src = url }, (err: unknown) => { fail((err as Error).message) }))
   return h('figure', { class: 'cutout' }, h('div', { class: 'cutout-frame' }, img, message), h('figcaption', {}, label))
 }
