@@ -122,8 +122,14 @@ function settleOnResponse (request: FastifyRequest, reply: FastifyReply, lease: 
     request.log.info({ undelivered: records.length }, 'connection closed before the response was written: alerts will come again')
     lease.session.redeliver(records).catch(() => {}).finally(() => { lease.release() })
   }
-  const onFinish = (): void => { settle(true) }
-  const onClose = (): void => { settle(res.writableFinished) }
+  // Node also emits 'finish' when the socket is destroyed under a pending write (the client hung
+  // up mid-body): only a finish on a socket still alive means the body reached the OS. The
+  // socket is taken now: the server detaches it from the response on 'finish'.
+  const socket = res.socket
+  const onFinish = (): void => { settle(socket === null || !socket.destroyed) }
+  // 'close' without 'finish' first: not all of the body reached the operating system. (Not
+  // res.writableFinished: it turns true once a destroyed socket has dropped its buffer.)
+  const onClose = (): void => { settle(false) }
   res.once('finish', onFinish)
   res.once('close', onClose)
 }

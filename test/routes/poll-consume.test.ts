@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { request as httpRequest } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect as connectTcp, type AddressInfo } from 'node:net'
 import { parse, stringify } from 'lossless-json'
 import { buildApp, uniqueName } from '../helpers/app.js'
 import { alertFile, expectedLines, jsonDifference } from '../avro/fink-alerts.js'
@@ -97,6 +97,41 @@ test('at-least-once: alerts of a response the client never got come again', asyn
   assert.deepEqual(again.map((i) => i.offset), [0, 1, 2], 'the same alerts come again')
   const after = await consume(app, `${base}&num_alerts=3&timeout=1`)
   assert.deepEqual(after, [], 'delivered alerts do not come a third time')
+})
+
+test('at-least-once: a response cut off while its body is being written is not committed', async (t) => {
+  const app = await buildApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as AddressInfo).port
+  const sample = alertFile('ztf', 'sample-part-00001.avro').path
+  // About 13 MB of alerts: far more than the socket buffers hold while the client reads nothing.
+  const { topic, count } = await topicWithAlerts(t, 'ftest_alo_big', [sample, sample, sample, sample])
+  const base = `topics=${topic}&group_id=${uniqueName('group')}`
+  const socket = connectTcp(port, '127.0.0.1')
+  await new Promise((resolve) => socket.once('connect', resolve))
+  socket.pause()
+  socket.write(`GET /consume?${base}&num_alerts=${count}&timeout=20 HTTP/1.1\r\nHost: localhost\r\n\r\n`)
+  // Wait until the gateway has started writing the body (the client holds its first bytes), then hang up.
+  const deadline = Date.now() + 20000
+  while (socket.readableLength === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.ok(socket.readableLength > 0, 'the response had started')
+  socket.destroy()
+  let again: Item[] = []
+  for (let i = 0; i < 50; i++) {
+    // Over a real connection this time, read in full: committed on 'finish'.
+    const res = await fetch(`http://127.0.0.1:${port}/consume?${base}&num_alerts=5&timeout=10&exclude=cutouts`)
+    if (res.status === 409) { await res.arrayBuffer(); await new Promise((resolve) => setTimeout(resolve, 200)); continue }
+    again = ((await res.json()) as { alerts: Item[] }).alerts
+    break
+  }
+  assert.deepEqual(again.map((i) => i.offset), [0, 1, 2, 3, 4], 'the alerts of the cut-off response come again')
+  const group = new URLSearchParams(base).get('group_id') as string
+  let committed: number | null = null
+  for (let i = 0; i < 50 && committed !== 5; i++) {
+    committed = (await app.kafkaAdmin.groupOffsets(topic, group, null, 5000))[0]?.committed ?? null
+    if (committed !== 5) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  assert.equal(committed, 5, 'a response read in full is committed')
 })
 
 test('a second request on a busy session gets 409; limits give 429; an unknown topic 404', async (t) => {
