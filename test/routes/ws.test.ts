@@ -255,3 +255,13 @@ test('shutdown: a stream gets a closed status frame and close 1001, and its sess
   assert.ok(statuses(client).some((s) => s.state === 'closed'))
   assert.equal(app.sessions.size, 0)
 })
+
+test('above the session limits the upgrade is refused with 429', async (t) => {
+  const { base } = await listening(t, { MAX_SESSIONS_PER_PRINCIPAL: '1' })
+  const topic = await createTopic(t, 'ftest_ws_limit')
+  const first = await connect(`${base}/ws?topics=${topic}`)
+  t.after(() => { first.ws.terminate() })
+  const refused = await refusedUpgrade(`${base}/ws?topics=${topic}`)
+  assert.equal(refused.status, 429)
+  assert.equal(refused.body.code, 'FG_TOO_MANY_SESSIONS')
+})
