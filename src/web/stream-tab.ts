@@ -29,7 +29,7 @@ export class StreamTab {
   private readonly extraTopics = h('input', { type: 'text', placeholder: 'other topics, comma-separated', class: 'wide', 'data-testid': 'extra-topics' })
   private readonly groupInput = h('input', { type: 'text', placeholder: 'none: live tail', 'data-testid': 'group-id', spellcheck: false })
   private readonly startSelect = h('select', { 'data-testid': 'start' },
-    h('option', { value: '' }, 'group offsets (else earliest)'),
+    h('option', { value: '' }, 'default (a group resumes; a live tail starts now)'),
     h('option', { value: 'earliest' }, 'earliest'),
     h('option', { value: 'latest' }, 'latest'))
 
@@ -49,7 +49,6 @@ export class StreamTab {
     avroButton.addEventListener('click', () => { background(this.downloadAvro()) })
     const clearButton = h('button', { class: 'ghost' }, 'Clear')
     clearButton.addEventListener('click', () => { this.reset() })
-    this.startSelect.value = 'earliest'
 
     this.element = h('section', { class: 'stream-tab' },
       h('div', { class: 'card controls' },
@@ -141,7 +140,7 @@ export class StreamTab {
   }
 
   private onFrame (text: string): void {
-    let frame: { type?: string, code?: string, message?: string, state?: string, caught_up?: boolean } & Partial<Item>
+    let frame: StatusFrame & { type?: string, code?: string } & Partial<Item>
     try {
       frame = JSON.parse(text) as typeof frame
     } catch {
@@ -149,7 +148,10 @@ export class StreamTab {
     }
     if (frame.type === 'alert') this.addItem(frame as Item, text.length)
     else if (frame.type === 'error') this.setStatus(`${frame.code ?? 'error'}: ${frame.message ?? ''}`, true)
-    else if (frame.type === 'status') this.setStatus(statusText(frame))
+    else if (frame.type === 'status') {
+      this.setStatus(statusText(frame))
+      if (frame.lag !== undefined && frame.lag !== null && typeof frame.lag === 'object') this.showLag(frame.lag)
+    }
   }
 
   private addItem (item: Item, size: number): void {
@@ -166,12 +168,23 @@ export class StreamTab {
     this.countsDirty = true
   }
 
+  /** The gateway's lag per topic (status frames, every few seconds): how far behind the stream is. */
+  private showLag (lag: Record<string, unknown>): void {
+    for (const [topic, value] of Object.entries(lag)) {
+      if (typeof value !== 'number') continue
+      this.ensureCount(topic)
+      const el = this.countElements.get(topic)?.parentElement?.querySelector('.lag')
+      if (el !== null && el !== undefined) el.textContent = value === 0 ? 'caught up' : `${value.toLocaleString('en')} behind`
+    }
+  }
+
   private ensureCount (topic: string): void {
     if (this.countElements.has(topic)) return
     const count = h('span', { class: 'count', 'data-testid': 'topic-count', 'data-topic': topic }, String(this.counts.get(topic) ?? 0))
     this.countElements.set(topic, count)
     this.countsRow.append(h('div', { class: 'count-card', style: `--topic:${topicColour(topic)}` },
-      h('div', { class: 'count-topic', title: topic }, topic), count, h('div', { class: 'rate dim small', 'data-rate-for': topic }, '')))
+      h('div', { class: 'count-topic', title: topic }, topic), count,
+      h('div', { class: 'count-foot dim small' }, h('span', { class: 'rate' }), h('span', { class: 'lag', title: 'alerts in Kafka not yet read, from the gateway' }))))
   }
 
   private flushCounts (): void {
@@ -240,11 +253,22 @@ export class StreamTab {
   }
 }
 
+interface StatusFrame {
+  state?: string
+  caught_up?: boolean
+  sent?: number
+  message?: string
+  reason?: string
+  lag?: Record<string, unknown> | null
+}
+
 /** A status frame in a few words: its state, whether the stream caught up, what it says. */
-function statusText (frame: { state?: string, caught_up?: boolean, message?: string }): string {
+function statusText (frame: StatusFrame): string {
   const parts = [frame.state ?? 'status']
   if (frame.caught_up === true) parts.push('caught up')
+  if (typeof frame.sent === 'number') parts.push(`${frame.sent.toLocaleString('en')} sent`)
   if (typeof frame.message === 'string') parts.push(frame.message)
+  if (typeof frame.reason === 'string') parts.push(frame.reason)
   return parts.join(' · ')
 }
 
