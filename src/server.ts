@@ -63,7 +63,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000
   closeWithGrace({
     delay: graceMs,
-    logger: { error: (msg: unknown) => { logger.error({ detail: msg }, 'shutdown') } },
+    logger: { error: (problem: unknown) => { logger.error(problem instanceof Error ? { err: problem } : { detail: problem }, 'shutdown failed') } },
     onTimeout: (delay) => { logger.error({ delayMs: delay }, 'shutdown did not finish within SHUTDOWN_GRACE_SECONDS: exiting anyway') },
     onSecondSignal: (signal) => { logger.warn({ signal }, 'second signal during shutdown: exiting now') }
   }, async ({ signal, err }) => {
