@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { ConfigSchema } from '../../src/config.js'
+import { ConfigSchema, loadConfig } from '../../src/config.js'
 import { GatewayMetrics } from '../../src/metrics.js'
 
 const root = join(import.meta.dirname, '..', '..')
@@ -117,6 +117,9 @@ test('ConfigMap and Secret name only variables the gateway knows', () => {
   for (const env of container.env) assert.ok(known.has(env.name), `Deployment env: unknown variable ${env.name}`)
   const refs = container.envFrom.map((e: Doc) => e.configMapRef?.name ?? e.secretRef?.name)
   assert.ok(refs.includes(configMap.metadata.name) && refs.includes(secret.metadata.name))
+  // the example configuration is one the gateway accepts
+  const config = loadConfig({ ...configMap.data, ...secret.stringData })
+  assert.equal(config.PORT, container.ports[0].containerPort)
 })
 
 test('Services, Ingress with WebSocket-friendly timeouts, HPA and PodDisruptionBudget', () => {
@@ -182,6 +185,9 @@ test('docker-compose.yml validates and starts Kafka, its init, the gateway and t
     assert.equal(service.build?.dockerfile, 'Dockerfile')
   }
   assert.match(JSON.stringify(services.gateway?.healthcheck?.test), /\/readyz/)
+  const gatewayConfig = loadConfig(services.gateway?.environment as Record<string, string>)
+  assert.equal(gatewayConfig.KAFKA_BROKERS, 'kafka:9092')
+  assert.ok((services.gateway?.ports as string[]).includes(`${gatewayConfig.PORT}:${gatewayConfig.PORT}`))
   const replay = services.replay?.command as string[]
   assert.deepEqual(replay.slice(0, 2), ['node', 'dist/scripts/replay.js'])
   assert.ok(existsSync(join(root, 'scripts', 'replay.ts')), 'dist/scripts/replay.js is compiled from scripts/replay.ts')
