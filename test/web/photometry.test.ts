@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { extractLightCurve } from '../../src/web/light-curve.js'
+import { extractLightCurve } from '../../src/web/photometry.js'
 import { alertsOf } from './real-items.js'
 
 function isNumber (v: unknown): v is number {
