@@ -34,14 +34,14 @@ export function makePlan (quick: boolean): Plan {
         alerts: 3000,
         partitions: 4,
         runs: 3,
-        pythonAlerts: 400,
+        pythonAlerts: 300,
         gatewayAlerts: 1000,
         fanoutWindowMs: 1500,
         // 50 clients take ~10 s a run to connect: left to the full run to stay under 3 minutes
         fanoutClients: [1, 10],
         latencyRate: 300,
-        latencyMs: 4000,
-        latencySubscribeMs: 2000,
+        latencyMs: 3000,
+        latencySubscribeMs: 1500,
         latencyWarmupMs: 1000,
         idleSessions: [0, 50],
         idleSettleMs: 1500

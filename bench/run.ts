@@ -7,6 +7,7 @@
  *   --alerts=N, --runs=N          a topic of N alerts (one client reads at most N), N runs a case: for experiments
  * KAFKA_BROKERS selects the Kafka; unset, the project's local Kafka is started and stopped.
  */
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BENCH_DIR } from './child.js'
 import { kcatCase, pythonCase, rdkafkaCase } from './cases/baselines.js'
@@ -14,6 +15,7 @@ import { decodeCase } from './cases/decode.js'
 import { fanoutCase, latencyCase, restCase, sessionsCase, wsCase, type LatencyResult, type SessionsResult } from './cases/gateway.js'
 import { gatewayCommand, startGateway, type Gateway } from './gateway.js'
 import { plot } from './plot.js'
+import { figuresMarkdown } from './report.js'
 import { profileGateway } from './cases/profile.js'
 import type { FanoutPoint } from './results.js'
 import { makePlan, type BenchContext } from './context.js'
@@ -225,7 +227,9 @@ try {
     errors
   }
   const written = await writeResults(join(BENCH_DIR, 'results'), { kind: runKind, date }, body)
-  log(`results: ${written.join(', ')}`)
+  const tablePath = join(BENCH_DIR, 'results', `${runKind === 'full' ? 'latest' : runKind}.md`)
+  await writeFile(tablePath, figuresMarkdown(body))
+  log(`results: ${written.join(', ')}, ${tablePath}`)
   const image = await plot(python, written[0] as string, join(BENCH_DIR, 'results', `${runKind === 'full' ? 'latest' : runKind}.png`))
   log(image.error === undefined ? `plot: ${image.path}` : `no plot: ${image.error}`)
   log(`ratios: ${JSON.stringify(ratios)}`)
