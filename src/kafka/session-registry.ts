@@ -160,15 +160,19 @@ export class SessionRegistry {
     })
     this.all.add(session)
     this.perPrincipal.set(name, mine + 1)
-    // Leave the registry whichever path closes the session.
+    // Leave the registry whichever path closes the session — once its consumer is disconnected:
+    // a closing session still holds one, so it still counts (limits, closeAll, size).
     const close = session.close.bind(session)
     session.close = async () => {
       if (this.lagBySession.delete(session.id)) this.publishLag()
-      if (this.all.delete(session)) {
-        const left = (this.perPrincipal.get(name) ?? 1) - 1
-        if (left <= 0) this.perPrincipal.delete(name); else this.perPrincipal.set(name, left)
+      try {
+        await close()
+      } finally {
+        if (this.all.delete(session)) {
+          const left = (this.perPrincipal.get(name) ?? 1) - 1
+          if (left <= 0) this.perPrincipal.delete(name); else this.perPrincipal.set(name, left)
+        }
       }
-      await close()
     }
     return session
   }

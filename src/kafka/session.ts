@@ -222,11 +222,22 @@ export class ClientSession {
     this.consumer = consumer
     consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS)
     try {
-      await new Promise<void>((resolve, reject) => {
-        consumer.connect({ topic: this.topics[0], allTopics: false, timeout: timeoutMs }, (err) => {
-          if (err !== null && err !== undefined) reject(kafkaError(err, 'cannot connect to Kafka')); else resolve()
-        })
-      })
+      // Bounded here too: node-rdkafka can take longer than the metadata timeout to give up. A
+      // connect still running when open() gives up is tracked, so teardown waits for it and
+      // disconnects what it connected.
+      let timer: NodeJS.Timeout | undefined
+      try {
+        await Promise.race([
+          this.native<unknown>((done) => { consumer.connect({ topic: this.topics[0], allTopics: false, timeout: timeoutMs }, done) }),
+          new Promise<never>((_resolve, reject) => {
+            timer = setTimeout(() => { reject(new KafkaError('FG_KAFKA_UNAVAILABLE', `no answer from Kafka within ${timeoutMs} ms`, { canRetry: true })) }, timeoutMs + 500)
+          })
+        ])
+      } catch (err) {
+        throw kafkaError(err, 'cannot connect to Kafka')
+      } finally {
+        clearTimeout(timer)
+      }
       if (this.closed) throw new KafkaError('FG_SHUTTING_DOWN', 'the session was closed while it opened')
       if (this.start?.kind === 'time') await this.lookUpTimeOffsets(this.start.ms, timeoutMs)
       if (this.closed) throw new KafkaError('FG_SHUTTING_DOWN', 'the session was closed while it opened')
