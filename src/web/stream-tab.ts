@@ -103,10 +103,17 @@ export class StreamTab {
       this.setStatus('choose at least one topic', true)
       return
     }
-    for (const t of topics) this.ensureCount(t)
-    this.startButton.textContent = 'Stop'
-    this.startButton.classList.add('danger')
+    this.startButton.disabled = true
     this.setStatus('connecting…')
+    // A refused WebSocket upgrade tells the page nothing: ask about the topics first, so an
+    // unknown or forbidden topic is named with the gateway's own message.
+    try {
+      await Promise.all(topics.map(async (t) => await request(`/topics/${encodeURIComponent(t)}/offsets`)))
+    } catch (err) {
+      this.stop(`cannot stream: ${(err as Error).message}`, true)
+      return
+    }
+    for (const t of topics) this.ensureCount(t)
     let socket: WebSocket
     try {
       socket = new WebSocket(await websocketUrl({ topics, groupId: this.groupInput.value.trim(), start: this.startSelect.value }))
@@ -115,14 +122,19 @@ export class StreamTab {
       return
     }
     this.socket = socket
-    socket.addEventListener('open', () => { this.setStatus(`streaming ${topics.join(', ')}`) })
+    this.startButton.disabled = false
+    this.startButton.textContent = 'Stop'
+    this.startButton.classList.add('danger')
+    let opened = false
+    socket.addEventListener('open', () => { opened = true; this.setStatus(`streaming ${topics.join(', ')}`) })
     socket.addEventListener('message', (event) => { this.onFrame(String(event.data)) })
     socket.addEventListener('close', (event) => {
       if (this.socket !== socket) return
       this.socket = null
       this.resetButton()
       const clean = event.code === 1000 || event.code === 1005
-      this.setStatus(clean ? 'stream closed' : `stream closed (${event.code}${event.reason !== '' ? `: ${event.reason}` : ''})`, !clean)
+      if (!opened) this.setStatus('the gateway refused the stream (check the consumer group name and the start position)', true)
+      else this.setStatus(clean ? 'stream closed' : `stream closed (${event.code}${event.reason !== '' ? `: ${event.reason}` : ''})`, !clean)
     })
   }
 
@@ -135,6 +147,7 @@ export class StreamTab {
   }
 
   private resetButton (): void {
+    this.startButton.disabled = false
     this.startButton.textContent = 'Start'
     this.startButton.classList.remove('danger')
   }

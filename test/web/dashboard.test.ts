@@ -247,6 +247,13 @@ test('a fast stream: every alert counted, the table capped at its newest 100 row
   const pageErrors: string[] = []
   page.on('pageerror', (err) => { pageErrors.push(err.message) })
   await page.goto(`http://127.0.0.1:${address.port}/`)
+  // A topic that does not exist: the gateway's reason, not a silent failure.
+  const missing = uniqueName('ftest_dashboard_missing')
+  await page.fill('[data-testid=extra-topics]', missing)
+  await page.click('[data-testid=start-stream]')
+  await page.waitForFunction('/cannot stream/.test(document.querySelector(\'[data-testid=stream-status]\').textContent)')
+  assert.match(await page.textContent('[data-testid=stream-status]') ?? '', new RegExp(missing))
+  assert.equal(await page.locator(`[data-testid=topic-count][data-topic="${missing}"]`).count(), 0)
   await page.fill('[data-testid=extra-topics]', topic)
   await page.selectOption('[data-testid=start]', 'earliest')
   await page.click('[data-testid=start-stream]')
