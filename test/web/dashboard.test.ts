@@ -132,6 +132,10 @@ test('stream two replayed topics in the browser, download them, then explore ZTF
   const total = replayedZtf.length + replayedLsst.length
   await page.waitForFunction(`document.querySelectorAll('[data-testid=alerts-table] tbody tr').length === ${total}`)
   assert.equal(await page.locator('[data-testid=alerts-table] tbody tr').count(), total)
+  // The gateway's status frames (every few seconds) report the lag per topic: nothing left.
+  for (const topic of [ztfTopic, lsstTopic]) {
+    await page.waitForFunction(`document.querySelector('[data-testid=topic-count][data-topic=${JSON.stringify(topic)}]').parentElement.querySelector('.lag').textContent === 'caught up'`, undefined, { timeout: 20000 })
+  }
   await page.waitForTimeout(600) // the chart redraws at most twice a second
   await shot(page, 'stream')
 
