@@ -26,6 +26,8 @@ export interface SessionRequest {
   groupId: string | null
   topics: readonly string[]
   start?: StartPosition | undefined
+  /** A cursor's next offsets to resume at (a REST session is reopened for it). */
+  resume?: ReadonlyMap<string, ReadonlyMap<number, number>> | undefined
   /** Bound on connecting to Kafka (the client's timeout). */
   timeoutMs: number
   log?: FastifyBaseLogger
@@ -82,7 +84,7 @@ export class SessionRegistry {
     let entry = this.rest.get(key)
     if (entry !== undefined) {
       if (entry.busy) throw new KafkaError('FG_SESSION_BUSY', `group_id ${req.groupId} on these topics is serving another request; send one request at a time per group`)
-      if (req.start !== undefined && !sameStart(entry.session.start, req.start)) {
+      if ((req.start !== undefined && !sameStart(entry.session.start, req.start)) || req.resume !== undefined) {
         entry.session.log.debug({ start: req.start }, 'new start asked: reopening the session')
         this.dropRest(entry)
         await entry.session.close()
@@ -155,6 +157,7 @@ export class SessionRegistry {
       groupId: req.groupId,
       topics: req.topics,
       start: req.start,
+      resume: req.resume,
       log: req.log ?? this.log,
       metrics: this.metrics
     })

@@ -110,6 +110,8 @@ export interface ClientSessionOptions {
   groupId: string | null
   topics: readonly string[]
   start?: StartPosition | undefined
+  /** Next offset per topic and partition to resume at (a cursor); takes precedence over `start` for those partitions. */
+  resume?: ReadonlyMap<string, ReadonlyMap<number, number>> | undefined
   log: FastifyBaseLogger
   metrics: GatewayMetrics
 }
@@ -141,6 +143,7 @@ export class ClientSession {
   readonly ephemeral: boolean
   readonly topics: readonly string[]
   readonly start: StartPosition | undefined
+  readonly resume: ReadonlyMap<string, ReadonlyMap<number, number>> | undefined
   readonly log: FastifyBaseLogger
   readonly createdAt = Date.now()
 
@@ -177,6 +180,7 @@ export class ClientSession {
     this.topics = [...opts.topics]
     // A throw-away group has no committed offsets to resume from: it starts at the live end.
     this.start = opts.start ?? (this.ephemeral ? { kind: 'latest' } : undefined)
+    this.resume = opts.resume
     this.log = opts.log.child({ session: this.id, transport: this.transport, group: this.groupId })
   }
 
@@ -273,6 +277,8 @@ export class ClientSession {
     const key = tpKey(tp.topic, tp.partition)
     if (this.positioned.has(key)) return undefined
     this.positioned.add(key)
+    const resumed = this.resume?.get(tp.topic)?.get(tp.partition)
+    if (resumed !== undefined) return resumed
     switch (this.start?.kind) {
       case 'earliest': return OFFSET_BEGINNING
       case 'latest': return OFFSET_END

@@ -34,16 +34,22 @@ export interface StreamSink {
   readonly open: boolean
   /** Bytes accepted but not yet handed to the operating system. */
   readonly bufferedAmount: number
-  /** Writes one item (its JSON text); `written` is called once it is flushed or failed. Returns its size in bytes. */
-  sendItem: (itemJson: string, written: (err?: Error | null) => void) => number
+  /** Writes one item (its JSON text, or a binary frame); `written` is called once it is flushed or failed. Returns its size in bytes. */
+  sendItem: (item: string | Buffer, written: (err?: Error | null) => void) => number
   sendStatus: (status: Record<string, unknown>) => void
 }
 
 export interface StreamPumpOptions {
   session: ClientSession
   sink: StreamSink
-  /** Item JSON texts of records, in order (decode errors become error items). */
-  items: (records: readonly SessionRecord[]) => Promise<string[]>
+  /**
+   * What to send for each record, in order (decode errors become error items): an item, or
+   * `FILTERED` (not sent, delivered for commit purposes), or `HELD` (neither sent nor delivered).
+   */
+  items: (records: readonly SessionRecord[]) => Promise<PumpItem[]>
+  /** Asked about twice a second: true ends the loop (bounded replay done), then onFinished is called. */
+  isFinished?: () => Promise<boolean>
+  onFinished?: () => void
   config: Pick<Config, 'WS_MAX_BUFFERED_BYTES' | 'WS_STALL_SECONDS'>
   metrics: GatewayMetrics
   registry: Pick<SessionRegistry, 'reportLag'>
@@ -57,6 +63,12 @@ export interface StreamPumpOptions {
   onError: (err: unknown) => void
 }
 
+export const FILTERED = Symbol('filtered')
+export const HELD = Symbol('held')
+export type PumpItem = string | Buffer | typeof FILTERED | typeof HELD
+
+const FINISHED_CHECK_MS = 500
+
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 export class StreamPump {
@@ -66,7 +78,8 @@ export class StreamPump {
   private stalledSince: number | null = null
   private done: Promise<void> = Promise.resolve()
   caughtUp = false
-  readonly stats = { sent: 0, maxBufferedAmount: 0, pauses: 0 }
+  readonly stats = { sent: 0, filtered: 0, maxBufferedAmount: 0, pauses: 0 }
+  private finishedCheckedAt = 0
 
   constructor (private readonly opts: StreamPumpOptions) {}
 
@@ -103,11 +116,14 @@ export class StreamPump {
     const { session, sink, config, metrics, transport } = this.opts
     const bound = config.WS_MAX_BUFFERED_BYTES
     let announced = false
+    // "started" goes before the first alert: the assignment happens inside a pull.
+    const announce = (): void => {
+      if (announced || session.assignedPartitions().length === 0) return
+      announced = true
+      sink.sendStatus({ state: 'started', group_id: this.opts.groupId, ack: this.opts.ack, partitions: session.assignedPartitions() })
+    }
     while (this.running) {
-      if (!announced && session.assignedPartitions().length > 0) {
-        announced = true
-        sink.sendStatus({ state: 'started', group_id: this.opts.groupId, ack: this.opts.ack, partitions: session.assignedPartitions() })
-      }
+      announce()
       const buffered = sink.bufferedAmount
       if (buffered > this.stats.maxBufferedAmount) this.stats.maxBufferedAmount = buffered
       if (buffered > bound) {
@@ -128,8 +144,20 @@ export class StreamPump {
       this.stalledSince = null
       const room = Math.floor((bound - buffered) / this.avgItemBytes)
       const records = await session.pull(Math.max(1, Math.min(MAX_BATCH, room)), Date.now() + PULL_WAIT_MS)
+      if (this.running) announce()
       if (records.length > 0) await this.sendAll(records)
+      if (await this.finished()) return
     }
+  }
+
+  private async finished (): Promise<boolean> {
+    const { isFinished } = this.opts
+    if (isFinished === undefined || !this.running || Date.now() - this.finishedCheckedAt < FINISHED_CHECK_MS) return false
+    this.finishedCheckedAt = Date.now()
+    if (!await isFinished() || !this.running) return false
+    this.stop()
+    this.opts.onFinished?.()
+    return true
   }
 
   private async sendAll (records: readonly SessionRecord[]): Promise<void> {
@@ -140,8 +168,15 @@ export class StreamPump {
       // Records not handed to the sink are not delivered: never committed, they come again to the group.
       if (!this.running) return
       const record = records[i] as SessionRecord
+      const item = items[i] as PumpItem
+      if (item === HELD) continue
+      if (item === FILTERED) {
+        session.delivered([record], commit)
+        this.stats.filtered++
+        continue
+      }
       let bytes = 0
-      bytes = sink.sendItem(items[i] as string, (err) => {
+      bytes = sink.sendItem(item, (err) => {
         if (err !== undefined && err !== null) return
         session.delivered([record], commit)
         this.stats.sent++
@@ -161,6 +196,6 @@ export class StreamPump {
     for (const p of partitions) lag[p.topic] = (lag[p.topic] ?? 0) + p.lag
     this.caughtUp = partitions.every((p) => p.lag === 0)
     this.opts.registry.reportLag(session, new Map(Object.entries(lag)))
-    sink.sendStatus({ state: 'streaming', lag, caught_up: this.caughtUp, sent: this.stats.sent })
+    sink.sendStatus({ state: 'streaming', lag, caught_up: this.caughtUp, sent: this.stats.sent, filtered: this.stats.filtered })
   }
 }

@@ -26,10 +26,15 @@ import fp from 'fastify-plugin'
 import websocket from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
+import { Type } from '@sinclair/typebox'
 import { GatewayError, ShuttingDown, UpgradeRequired } from '../errors.js'
 import { httpErrorFor } from '../kafka/errors.js'
 import type { ClientSession } from '../kafka/session.js'
-import { StreamPump, type StreamSink } from '../kafka/stream-pump.js'
+import { FILTERED, HELD, StreamPump, type StreamSink } from '../kafka/stream-pump.js'
+import { featureQuery, parseFeatureParams, type FeatureParams } from '../features/params.js'
+import { ItemPipeline } from '../features/item-pipeline.js'
+import { checkRetention, retentionWarning } from '../features/retention-check.js'
+import type { RetentionGap } from '../cursor/index.js'
 import type { ItemOptions } from '../avro/index.js'
 import { StreamQuery, parseStreamParams, type AckMode, type StreamParams } from './params.js'
 import { failFastIfKafkaDown } from './poll-consume.js'
@@ -54,6 +59,8 @@ declare module 'fastify' {
     /** The stream's session, opened before the upgrade. */
     streamSession: ClientSession | null
     streamParams: StreamParams | null
+    /** filter, until, cursor, format (src/features) and the retention gaps found at open. */
+    streamFeatures: { features: FeatureParams, gaps: RetentionGap[] } | null
   }
   interface FastifyInstance {
     /** The WebSocket streams open now (tests and diagnostics read their stats). */
@@ -73,11 +80,12 @@ export class WsStream {
   private pingTimer: NodeJS.Timeout | null = null
   private readonly pump: StreamPump
   private done: Promise<void> = Promise.resolve()
+  private readonly pipeline: ItemPipeline
 
   constructor (
     private readonly socket: WebSocket,
     readonly session: ClientSession,
-    private readonly params: { item: ItemOptions, ack: AckMode, groupId: string | null },
+    private readonly params: { item: ItemOptions, ack: AckMode, groupId: string | null, features: FeatureParams, gaps: RetentionGap[] },
     private readonly app: FastifyInstance,
     private readonly log: FastifyBaseLogger
   ) {
@@ -85,18 +93,23 @@ export class WsStream {
     const sink: StreamSink = {
       get open () { return open() },
       get bufferedAmount () { return socket.bufferedAmount },
-      sendItem: (itemJson, written) => {
+      sendItem: (item, written) => {
+        // format=avro: a binary frame (header length, header JSON, Avro value bytes) as it is.
+        if (typeof item !== 'string') { socket.send(item, { binary: true }, written); return item.length }
         // The item is a JSON object: `{"type":"alert",` + its members, not re-serialised.
-        const frame = `{"type":"alert",${itemJson.slice(1)}`
+        const frame = `{"type":"alert",${item.slice(1)}`
         socket.send(frame, written)
         return Buffer.byteLength(frame)
       },
       sendStatus: (status) => { this.sendStatus(status) }
     }
+    this.pipeline = new ItemPipeline({ decoding: app.decoder, metrics: app.metrics, item: params.item, features: params.features, binary: params.features.format === 'avro' })
     this.pump = new StreamPump({
       session,
       sink,
-      items: async (records) => await app.decoder.items(records, params.item),
+      items: async (records) => (await this.pipeline.process(records)).map((o) => o.kind === 'send' ? o.item : o.kind === 'filtered' ? FILTERED : HELD),
+      isFinished: async () => await this.pipeline.untilReached(session),
+      onFinished: () => { this.endOfStream() },
       config: app.config,
       metrics: app.metrics,
       registry: app.sessions,
@@ -127,6 +140,7 @@ export class WsStream {
       socket.ping()
     }, app.config.WS_PING_SECONDS * 1000)
     this.pingTimer.unref()
+    if (this.params.gaps.length > 0) this.sendStatus(retentionWarning(this.params.gaps))
     this.done = this.pump.start()
     return this.done
   }
@@ -177,6 +191,12 @@ export class WsStream {
       positions: this.session.positions()
     })
     this.close(CloseCode.STALLED, 'client too slow')
+  }
+
+  /** Bounded replay done: every partition passed `until`. */
+  private endOfStream (): void {
+    this.sendStatus({ state: 'end_of_stream', end_of_stream: true, sent: this.pump.stats.sent, filtered: this.pump.stats.filtered, cursor: this.pipeline.cursor() })
+    this.close(CloseCode.NORMAL, 'end of stream')
   }
 
   private fail (err: unknown): void {
@@ -237,6 +257,7 @@ const wsRoutes: FastifyPluginAsync = async (fastify) => {
   fastify.decorate('wsStreams', { getter: () => streams })
   fastify.decorateRequest('streamSession', null)
   fastify.decorateRequest('streamParams', null)
+  fastify.decorateRequest('streamFeatures', null)
 
   fastify.get('/ws', {
     websocket: true,
@@ -246,13 +267,14 @@ const wsRoutes: FastifyPluginAsync = async (fastify) => {
       summary: 'WebSocket stream of alerts (frames: alert, status, error)',
       description: 'Upgrade to a WebSocket. Frames: {"type":"alert",…item}, {"type":"status",…}, {"type":"error","code","message"}. With ack=manual send {"type":"ack","topic","partition","offset"}.',
       tags: ['alerts'],
-      querystring: StreamQuery
+      querystring: Type.Composite([StreamQuery, Type.Object(featureQuery)], { additionalProperties: true })
     },
     preHandler: async (request: FastifyRequest) => {
       // A plain GET must not open a consumer that no socket would ever close.
       if (!request.ws) throw new UpgradeRequired('GET /ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)')
       if (fastify.shuttingDown) throw new ShuttingDown('the gateway is shutting down; reconnect in a moment')
       const params = parseStreamParams(request.query as Record<string, unknown>)
+      const features = parseFeatureParams(request.query as Record<string, unknown>, params.topics, params.start)
       failFastIfKafkaDown(fastify)
       const credentials = request.principal.credentials
       try {
@@ -262,11 +284,14 @@ const wsRoutes: FastifyPluginAsync = async (fastify) => {
           groupId: params.groupId,
           topics: params.topics,
           start: params.start,
+          resume: features.resume,
           timeoutMs: OPEN_TIMEOUT_MS,
           log: request.log
         })
         request.streamSession = session
         request.streamParams = params
+        const gaps = await checkRetention(fastify, { topics: params.topics, groupId: params.groupId, start: params.start, resume: features.resume, principal: request.principal, log: request.log })
+        request.streamFeatures = { features, gaps }
         // If the upgrade never happens (the client left), the session must not outlive it.
         request.raw.socket.once('close', () => { session.close().catch(() => {}) })
       } catch (err) {
@@ -276,8 +301,9 @@ const wsRoutes: FastifyPluginAsync = async (fastify) => {
   }, (socket, request) => {
     const session = request.streamSession
     const params = request.streamParams
-    if (session === null || params === null) { socket.close(CloseCode.INTERNAL, 'no session'); return }
-    const stream = new WsStream(socket, session, { item: params.item, ack: params.ack, groupId: params.groupId }, fastify, session.log)
+    const extra = request.streamFeatures
+    if (session === null || params === null || extra === null) { socket.close(CloseCode.INTERNAL, 'no session'); return }
+    const stream = new WsStream(socket, session, { item: params.item, ack: params.ack, groupId: params.groupId, ...extra }, fastify, session.log)
     streams.add(stream)
     stream.start().finally(() => { streams.delete(stream) }).catch(() => {})
     socket.once('close', () => { streams.delete(stream) })

@@ -18,13 +18,18 @@ class MemorySink implements StreamSink {
   bufferedAmount = 0
   readonly items: string[] = []
   readonly statuses: Array<Record<string, unknown>> = []
-  sendItem (itemJson: string, written: (err?: Error | null) => void): number {
+  sendItem (item: string | Buffer, written: (err?: Error | null) => void): number {
+    const itemJson = item.toString()
     this.items.push(itemJson)
     setImmediate(() => { written(null) })
     return itemJson.length
   }
 
-  sendStatus (status: Record<string, unknown>): void { this.statuses.push(status) }
+  startedAfterItems: number | null = null
+  sendStatus (status: Record<string, unknown>): void {
+    if (status.state === 'started') this.startedAfterItems = this.items.length
+    this.statuses.push(status)
+  }
 }
 
 async function openSession (t: TestContext, topic: string, groupId: string | null): Promise<ClientSession> {
@@ -70,6 +75,7 @@ test('items go to the sink in order, with a started status; ack=auto commits wha
   await running
   assert.deepEqual(sink.items.map((i) => JSON.parse(i).value), ['i-0', 'i-1', 'i-2', 'i-3'])
   assert.deepEqual(sink.statuses[0], { state: 'started', group_id: groupId, ack: 'auto', partitions: [{ topic, partition: 0 }] })
+  assert.equal(sink.startedAfterItems, 0, 'the started status comes before the first item')
   await session.close()
   assert.ok(session.stats.commits >= 1)
   await produce(topic, numbered('j', 1))
