@@ -90,6 +90,7 @@ test('streaming every shipped alert equals the reference decoding, with status f
   })
   const started = statuses(client).find((s) => s.state === 'started')
   assert.deepEqual(started?.partitions, [{ topic, partition: 0 }])
+  assert.match(client.frames[0] as string, /^\{"type":"status","state":"started"/, 'the first frame says which partitions were assigned')
   await client.waitFor('a caught-up status', () => statuses(client).some((s) => s.state === 'streaming' && s.caught_up === true), 15000)
 })
 
