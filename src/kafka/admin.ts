@@ -151,8 +151,14 @@ export class KafkaAdmin {
    * Throws FG_TOPIC_NOT_FOUND (or FG_FORBIDDEN when the gateway itself sees a topic that the
    * user's credentials do not) for the first topic that cannot be read. Checked before any
    * consumer is created, so a typo never costs a session.
+   *
+   * Kafka hides the topics a user may not describe, so with a user's credentials and no identity
+   * of its own the gateway cannot tell "not allowed" from "missing". With `leaveUnseenToConsumer`
+   * such a topic passes: the caller's consumer subscribes with the user's group, and Kafka answers
+   * TOPIC_AUTHORIZATION_FAILED (403) or UNKNOWN_TOPIC_OR_PART (404) on its first fetch.
    */
-  async ensureTopics (topics: readonly string[], credentials: KafkaCredentials, timeoutMs: number): Promise<Map<string, number>> {
+  async ensureTopics (topics: readonly string[], credentials: KafkaCredentials, timeoutMs: number,
+    opts: { leaveUnseenToConsumer?: boolean } = {}): Promise<Map<string, number>> {
     let list = await this.listTopics(credentials, timeoutMs)
     const names = (): Map<string, number> => new Map(list.map((t) => [t.name, t.partitions]))
     let known = names()
@@ -165,6 +171,8 @@ export class KafkaAdmin {
       if (credentials !== null && this.hasOwnIdentity()) {
         const visible = await this.listTopics(null, timeoutMs).catch(() => [])
         if (visible.some((t) => t.name === topic)) throw new KafkaError('FG_FORBIDDEN', `you may not read topic ${topic}`)
+      } else if (credentials !== null && opts.leaveUnseenToConsumer === true) {
+        continue
       }
       throw new KafkaError('FG_TOPIC_NOT_FOUND', `topic ${topic} does not exist; GET /topics lists the topics you can read`)
     }

@@ -63,7 +63,7 @@ Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
   failFastIfKafkaDown(fastify)
   let lease: SessionLease
   try {
-    await fastify.kafkaAdmin.ensureTopics(params.topics, credentials, kafkaTimeoutMs(params.timeoutMs))
+    await fastify.kafkaAdmin.ensureTopics(params.topics, credentials, kafkaTimeoutMs(params.timeoutMs), { leaveUnseenToConsumer: true })
     lease = await fastify.sessions.acquireRest({
       principal: request.principal,
       groupId: params.groupId,
@@ -84,6 +84,10 @@ Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
     // at shutdown a long-poll answers with what it has (and commits) instead of holding the exit
     records = await lease.session.pull(max, deadline, AbortSignal.any([gone.signal, fastify.shutdownSignal]))
   } catch (err) {
+    // Kafka refused this session (ACLs, a missing topic): it cannot serve a later request either,
+    // and must not keep a consumer (nor count against the user's sessions). Closing marks it
+    // closed at once; release() then drops it from the registry.
+    if (err instanceof GatewayError && !err.canRetry) lease.session.close().catch(() => {})
     lease.release()
     throw asHttpError(err)
   } finally {
