@@ -151,3 +151,24 @@ test('AUTH_MODE=kafka: a wrong password on the upgrade gets 401 and no consumer'
   assert.equal(ws.status, 401)
   assert.equal(app.sessions.size, 0)
 })
+
+// The throw-away group of a stream without group_id is `fink-gateway-tmp-<uuid>` (src/kafka/session.ts),
+// a group that ACLs like the local ones (`<user>.` prefixes) refuse: such streams get FG_FORBIDDEN.
+// Until the session names it inside the user's namespace (or a configurable prefix), this is a todo.
+test('AUTH_MODE=kafka: a stream without group_id works within the user\'s ACLs', {
+  skip,
+  todo: skip === false ? 'throw-away stream groups are outside per-user group ACLs (src/kafka/session.ts)' : false
+}, async (t) => {
+  const topic = uniqueName('ftest_ws')
+  await createTopicAsAdmin(topic)
+  t.after(() => deleteTopicAsAdmin(topic))
+  await produceAsAdmin(topic, ['one'])
+  const { app, base } = await listening(t, kafkaAuthEnv())
+  const ws = await connect(t, `${base}/ws?topics=${topic}&start=earliest`, { authorization: basic('alice') })
+  assert.equal(ws.kind, 'open')
+  if (ws.kind !== 'open') return
+  await until('one alert', () => ws.frames.some((f) => f.type === 'alert' || f.type === 'error'))
+  assert.deepEqual(ws.frames.filter((f) => f.type === 'error'), [], 'the throw-away group must be one the user may use')
+  ws.socket.close()
+  await until('the session closed', () => app.sessions.size === 0)
+})
