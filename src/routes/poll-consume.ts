@@ -15,6 +15,11 @@ import { httpErrorFor } from '../kafka/errors.js'
 import type { SessionLease } from '../kafka/session-registry.js'
 import type { SessionRecord } from '../kafka/session.js'
 import { ConsumeQuery, PollQuery, parseConsumeParams, parsePollParams, type PollParams } from './params.js'
+import { featureQuery, parseFeatureParams, type FeatureParams } from '../features/params.js'
+import { ItemPipeline } from '../features/item-pipeline.js'
+import { collectItems, type Collected } from '../features/rest-collect.js'
+import { checkRetention, retentionWarning } from '../features/retention-check.js'
+import type { RetentionGap } from '../cursor/index.js'
 
 const ErrorBody = Type.Object({
   statusCode: Type.Integer(),
@@ -54,8 +59,8 @@ function asHttpError (err: unknown): unknown {
  * Finds (or opens) the client's session and pulls up to `max` records before `timeoutMs`
  * passes. Returns null when the client went away meanwhile (nothing is sent then).
  */
-async function pullFor (request: FastifyRequest, reply: FastifyReply, params: PollParams, max: number):
-Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
+async function pullFor (request: FastifyRequest, reply: FastifyReply, params: PollParams, max: number, features: FeatureParams):
+Promise<{ lease: SessionLease, records: SessionRecord[], collected: Collected, gaps: RetentionGap[] } | null> {
   const fastify = request.server
   const started = Date.now()
   const deadline = started + params.timeoutMs
@@ -69,20 +74,33 @@ Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
       groupId: params.groupId,
       topics: params.topics,
       start: params.start,
+      resume: features.resume,
       timeoutMs: kafkaTimeoutMs(params.timeoutMs),
       log: request.log
     })
   } catch (err) {
     throw asHttpError(err)
   }
+  // A new session: is its resume point (cursor, else the group's commits) still held by Kafka?
+  const gaps = lease.created
+    ? await checkRetention(fastify, { topics: params.topics, groupId: params.groupId, start: params.start, resume: features.resume, principal: request.principal, log: request.log })
+    : []
+  const pipeline = new ItemPipeline({ decoding: fastify.decoder, metrics: fastify.metrics, item: params.item, features, sessionPositions: lease.session.positions() })
   const res = reply.raw
   const gone = new AbortController()
   const onClose = (): void => { gone.abort() }
   res.once('close', onClose)
-  let records: SessionRecord[]
+  let collected: Collected
   try {
     // at shutdown a long-poll answers with what it has (and commits) instead of holding the exit
-    records = await lease.session.pull(max, deadline, AbortSignal.any([gone.signal, fastify.shutdownSignal]))
+    collected = await collectItems(lease.session, pipeline, {
+      want: max,
+      deadline,
+      signal: AbortSignal.any([gone.signal, fastify.shutdownSignal]),
+      maxBytes: MAX_RESPONSE_RECORD_BYTES,
+      filtering: features.filter !== null,
+      bounded: features.until !== null
+    })
   } catch (err) {
     // Kafka refused this session (ACLs, a missing topic): it cannot serve a later request either,
     // and must not keep a consumer (nor count against the user's sessions). Closing marks it
@@ -93,13 +111,16 @@ Promise<{ lease: SessionLease, records: SessionRecord[] } | null> {
   } finally {
     res.off('close', onClose)
   }
+  const records = collected.deliver
   if (gone.signal.aborted || res.destroyed) {
-    await lease.session.redeliver(records)
+    await lease.session.redeliver([...records, ...collected.putBack])
     lease.release()
     request.log.info({ undelivered: records.length }, 'client went away before the response: alerts will come again')
     return null
   }
-  return { lease, records }
+  // Held (after `until`) or pulled beyond num_alerts: they come again with the next request.
+  if (collected.putBack.length > 0) await lease.session.redeliver(collected.putBack)
+  return { lease, records, collected, gaps }
 }
 
 /** Commits after the response is fully written; seeks back if the connection closes first. */
@@ -149,7 +170,7 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
       summary: 'One alert, or 204 when none arrived within the timeout',
       description: 'Reads from the client session of (group_id, topics), opened on first use and kept between requests. The alert\'s offset is committed once the response is written.',
       tags: ['alerts'],
-      querystring: PollQuery,
+      querystring: Type.Composite([PollQuery, Type.Object(featureQuery)], { additionalProperties: true }),
       response: {
         200: Type.Object({}, { additionalProperties: true, description: 'One item: {topic, partition, offset, timestamp, key, schema, alert}' }),
         204: Type.Null({ description: 'No alert arrived within the timeout' }),
@@ -162,12 +183,14 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
     }
   }, async (request, reply) => {
     const params = parsePollParams(request.query, config)
-    const pulled = await pullFor(request, reply, params, 1)
+    const features = parseFeatureParams(request.query, params.topics, params.start)
+    const pulled = await pullFor(request, reply, params, 1, features)
     if (pulled === null) return reply.hijack()
-    const { lease, records } = pulled
-    const items = await fastify.decoder.items(records, params.item)
-    const body = items[0]
+    const { lease, records, collected, gaps } = pulled
+    const body = collected.items[0]
     settleOnResponse(request, reply, lease, records, body === undefined ? 0 : Buffer.byteLength(body))
+    if (gaps.length > 0) reply.header('Fink-Retention-Gap', JSON.stringify(gaps))
+    if (collected.endOfStream) reply.header('Fink-End-Of-Stream', 'true')
     if (body === undefined) return reply.code(204).send(null)
     return reply.code(200).type('application/json; charset=utf-8').send(body as never)
   })
@@ -179,9 +202,13 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
       summary: 'Up to num_alerts alerts, as soon as they are there or when the timeout passes',
       description: 'Reads from the client session of (group_id, topics), opened on first use and kept between requests. Offsets are committed once the response is written; alerts of a response that did not reach the client come again.',
       tags: ['alerts'],
-      querystring: ConsumeQuery,
+      querystring: Type.Composite([ConsumeQuery, Type.Object(featureQuery)], { additionalProperties: true }),
       response: {
-        200: Type.Object({ alerts: Type.Array(Type.Object({}, { additionalProperties: true })) }, { description: '{"alerts": [item…]}' }),
+        200: Type.Object({
+          alerts: Type.Array(Type.Object({}, { additionalProperties: true })),
+          end_of_stream: Type.Optional(Type.Boolean({ description: 'With until: true once every assigned partition has passed until' })),
+          warnings: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'e.g. {"warning":"retention_gap","partitions":[{topic,partition,requested,low,lost}]}' }))
+        }, { description: '{"alerts": [item…]}; each item carries a "cursor"' }),
         400: ErrorBody,
         404: ErrorBody,
         409: ErrorBody,
@@ -191,11 +218,13 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
     }
   }, async (request, reply) => {
     const params = parseConsumeParams(request.query, config)
-    const pulled = await pullFor(request, reply, params, params.numAlerts)
+    const features = parseFeatureParams(request.query, params.topics, params.start)
+    const pulled = await pullFor(request, reply, params, params.numAlerts, features)
     if (pulled === null) return reply.hijack()
-    const { lease, records } = pulled
-    const items = await fastify.decoder.items(records, params.item)
-    const body = `{"alerts":[${items.join(',')}]}`
+    const { lease, records, collected, gaps } = pulled
+    const extra = (features.until !== null ? `,"end_of_stream":${String(collected.endOfStream)}` : '') +
+      (gaps.length > 0 ? `,"warnings":[${JSON.stringify(retentionWarning(gaps))}]` : '')
+    const body = `{"alerts":[${collected.items.join(',')}]${extra}}`
     settleOnResponse(request, reply, lease, records, Buffer.byteLength(body))
     return reply.code(200).type('application/json; charset=utf-8').send(body as never)
   })

@@ -1,0 +1,52 @@
+/**
+ * A REST answer with the features: pulls until `want` items are there to send (filtered-out
+ * alerts do not count), or the deadline, or the byte bound, or — with `until` — every assigned
+ * partition is finished.
+ *
+ * The caller marks `deliver` (sent and filtered records) delivered once the response is
+ * written, and gives `putBack` (held records after `until`, and records pulled beyond `want`)
+ * back to the session with redeliver() at once, so that they come again (or never count).
+ */
+import type { ClientSession, SessionRecord } from '../kafka/session.js'
+import type { ItemPipeline } from './item-pipeline.js'
+
+/** With a filter, pulls ask for at least this many records (most may be filtered out). */
+const FILTERED_PULL = 50
+
+export interface Collected {
+  items: string[]
+  /** Records sent or filtered: delivered (committed) once the response is written. */
+  deliver: SessionRecord[]
+  /** Records not to deliver now: seek back to them. */
+  putBack: SessionRecord[]
+  endOfStream: boolean
+}
+
+export async function collectItems (session: ClientSession, pipeline: ItemPipeline, opts: {
+  want: number
+  deadline: number
+  signal: AbortSignal
+  maxBytes: number
+  filtering: boolean
+  bounded: boolean
+}): Promise<Collected> {
+  const out: Collected = { items: [], deliver: [], putBack: [], endOfStream: false }
+  let bytes = 0
+  while (out.items.length < opts.want && bytes < opts.maxBytes && !opts.signal.aborted && Date.now() < opts.deadline) {
+    const left = opts.want - out.items.length
+    const records = await session.pull(opts.filtering ? Math.max(left, FILTERED_PULL) : left, opts.deadline, opts.signal, opts.maxBytes - bytes)
+    const outcomes = await pipeline.process(records)
+    for (const o of outcomes) {
+      bytes += o.record.size
+      if (out.items.length >= opts.want) { out.putBack.push(o.record); continue }
+      if (o.kind === 'held') { out.putBack.push(o.record); continue }
+      out.deliver.push(o.record)
+      if (o.kind === 'send') out.items.push(o.item as string)
+    }
+    if (opts.bounded && await pipeline.untilReached(session)) {
+      out.endOfStream = true
+      break
+    }
+  }
+  return out
+}
