@@ -21,9 +21,9 @@ async function until (what: string, check: () => boolean, ms = 15_000): Promise<
 
 interface Consumed { status: number, code?: string, offsets: number[] }
 
-async function consume (app: FastifyInstance, user: string, topic: string, groupId: string, numAlerts: number, password?: string): Promise<Consumed> {
+async function consume (app: FastifyInstance, user: string, topic: string, groupId: string, numAlerts: number, password?: string, timeout = 5): Promise<Consumed> {
   const res = await app.inject({
-    url: `/consume?topics=${topic}&group_id=${groupId}&num_alerts=${numAlerts}&timeout=5`,
+    url: `/consume?topics=${topic}&group_id=${groupId}&num_alerts=${numAlerts}&timeout=${timeout}`,
     headers: { authorization: basic(user, password) }
   })
   if (res.statusCode !== 200) return { status: res.statusCode, code: res.json().code, offsets: [] }
@@ -69,7 +69,11 @@ test('bob can neither read from nor commit for alice\'s session and group', { sk
   assert.deepEqual(await consume(app, 'alice', shared, group, 2), { status: 200, offsets: [0, 1] })
   assert.equal(app.sessions.size, 1, 'alice\'s REST session is kept for her next request')
 
-  // the same group and topics, as bob: not alice's cached session, and Kafka refuses bob the group
+  // the same group and topics, as bob: not alice's cached session, and Kafka refuses bob the group;
+  // a timeout too short for Kafka's refusal to arrive still gives bob nothing
+  const quick = await consume(app, 'bob', shared, group, 2, undefined, 0.1)
+  assert.deepEqual(quick.offsets, [])
+  assert.ok([200, 403].includes(quick.status), String(quick.status))
   assert.deepEqual(await consume(app, 'bob', shared, group, 2), { status: 403, code: 'FG_FORBIDDEN', offsets: [] })
   // alice with a wrong password does not reach her own session either
   assert.equal((await consume(app, 'alice', shared, group, 2, 'bob-secret')).status, 401)

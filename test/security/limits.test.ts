@@ -79,7 +79,10 @@ test('MAX_SESSIONS_PER_PRINCIPAL: one user\'s sessions do not use up another\'s'
 
 test('request rate per principal: 429 FG_RATE_LIMITED with Retry-After before any Kafka work', { skip }, async (t) => {
   const app = await buildApp(t, kafkaAuthEnv({ RATE_LIMIT_PER_SECOND: '2' }))
-  const q = `topics=${uniqueName('alice.none')}&group_id=alice.g&num_alerts=1&timeout=0.2`
+  const topic = uniqueName('ftest_rate')
+  await createTopicAsAdmin(topic)
+  t.after(() => deleteTopicAsAdmin(topic))
+  const q = `topics=${topic}&group_id=${uniqueName('alice.g')}&num_alerts=1&timeout=0.2`
   const statuses = []
   let limited
   for (let i = 0; i < 4; i++) {
@@ -90,7 +93,9 @@ test('request rate per principal: 429 FG_RATE_LIMITED with Retry-After before an
   assert.ok(limited !== undefined, statuses.join(','))
   assert.equal(limited.code, 'FG_RATE_LIMITED')
   assert.match(limited.retryAfter ?? '', /^[1-9][0-9]*$/)
-  assert.equal(app.sessions.size, 0)
+  assert.equal(app.sessions.size, 1, 'the requests let through share one session; the limited ones opened none')
+  const bobs = `topics=${topic}&group_id=${uniqueName('bob.g')}&num_alerts=1&timeout=0.2`
+  assert.equal((await consumeStatus(app, bobs, basic('bob'))).status, 200, 'bob has his own budget')
 })
 
 test('request headers above the server\'s bound: 431 from a real listening server, which keeps serving', async (t) => {
