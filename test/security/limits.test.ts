@@ -30,7 +30,7 @@ test('timeout and num_alerts out of bounds or malformed: 400 FG_BAD_PARAMETER na
   const base = 'topics=ftest_limits&group_id=g'
   const bad: Array<[string, RegExp]> = [
     ['timeout=61', /timeout/], ['timeout=-1', /timeout/], ['timeout=abc', /timeout/], ['timeout=1e3', /timeout/],
-    ['timeout=NaN', /timeout/], ['timeout=Infinity', /timeout/],
+    ['timeout=NaN', /timeout/], ['timeout=Infinity', /timeout/], ['timeout=5&timeout=6', /timeout/],
     ['num_alerts=0', /num_alerts/], ['num_alerts=1001', /num_alerts/], ['num_alerts=-5', /num_alerts/],
     ['num_alerts=2.5', /num_alerts/], ['num_alerts=99999999999999999999', /num_alerts/], ['num_alerts=', /num_alerts/]
   ]
