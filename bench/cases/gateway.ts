@@ -177,8 +177,8 @@ export async function latencyCase (gateway: Gateway, ctx: BenchContext): Promise
     max: null,
     histogram_ms: null
   }
-  await createTopic(ctx.brokers, topic, plan.partitions)
   try {
+    await createTopic(ctx.brokers, topic, plan.partitions)
     for (let i = 0; i < plan.runs; i++) {
       let ready: () => void = () => {}
       const isReady = new Promise<void>((resolve) => { ready = resolve })
