@@ -21,6 +21,7 @@ import wsRoutes from './routes/ws.js'
 import topicsRoutes from './routes/topics.js'
 import schemasRoutes from './routes/schemas.js'
 import alertsRoutes from './routes/alerts.js'
+import { NotFound } from './errors.js'
 
 export interface AppOptions {
   config: Config
@@ -63,6 +64,8 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(topicsRoutes)
   await instance.register(schemasRoutes)
   await instance.register(alertsRoutes)
+  // an unknown path gets the contract's error shape too (Fastify's own 404 has no FG_ code)
+  instance.setNotFoundHandler(async (request) => { throw new NotFound(`no route ${request.method} ${request.url.split('?')[0] ?? ''}`) })
 }
 
 export default fp(app, { name: 'fink-gateway' })

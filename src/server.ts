@@ -2,7 +2,7 @@
  * The process: configuration, logger, HTTP server options, listen, and graceful shutdown.
  * `npm start` and the container run `node dist/src/server.js`.
  */
-import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Server } from 'node:http'
 import closeWithGrace from 'close-with-grace'
 import { pathToFileURL } from 'node:url'
@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import app from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { GatewayLogController, createLogger } from './logger.js'
+import { BadParameter } from './errors.js'
 
 /**
  * HTTP server options. `requestTimeout` bounds receiving a request (not answering it: long-polls
@@ -28,7 +29,11 @@ export function serverOptions (logger: Logger): FastifyHttpOptions<Server> {
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle' as const,
-    requestIdHeader: 'x-request-id'
+    requestIdHeader: 'x-request-id',
+    // a malformed URL (bad percent-encoding) gets the contract's error shape, not FST_ERR_BAD_URL
+    frameworkErrors: (error, _request, reply) => {
+      (reply as unknown as FastifyReply).code(400).send(new BadParameter(`the URL cannot be decoded (${error.code}): check its percent-encoding`))
+    }
   }
 }
 
