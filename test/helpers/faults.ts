@@ -43,13 +43,17 @@ export interface Gateway {
   pid: number
   child: ChildProcess
   output: () => string
+  /** The first 20 kB of its output (the start-up lines). */
+  head: () => string
   exited: Promise<number | null>
 }
 
 /** `node --import tsx src/server.ts` on a free port, ready (Kafka reachable) when this returns. */
-export async function spawnGateway (t: TestContext, env: Record<string, string> = {}): Promise<Gateway> {
+export async function spawnGateway (t: TestContext, env: Record<string, string> = {}, opts: { inspect?: boolean } = {}): Promise<Gateway> {
   let output = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // --inspect: the tests can make the gateway collect garbage before reading its memory
+  const inspect = opts.inspect === true ? ['--inspect=127.0.0.1:0'] : []
+  const child = spawn(process.execPath, [...inspect, '--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
@@ -66,7 +70,11 @@ export async function spawnGateway (t: TestContext, env: Record<string, string> 
     stdio: ['ignore', 'pipe', 'pipe']
   })
   // keep only the tail: an hour of request logs must not fill the test's memory
-  const keep = (chunk: Buffer): void => { output = (output + chunk.toString()).slice(-200_000) }
+  let head = ''
+  const keep = (chunk: Buffer): void => {
+    if (head.length < 20_000) head += chunk.toString()
+    output = (output + chunk.toString()).slice(-200_000)
+  }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code) }) })
@@ -81,7 +89,31 @@ export async function spawnGateway (t: TestContext, env: Record<string, string> 
   if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}: ${output.slice(-2000)}`)
   const port = Number(listening.exec(output)?.[1])
   await waitFor('the gateway to reach Kafka', () => output.includes('"msg":"kafka reachable"'), 20000)
-  return { port, pid: child.pid as number, child, output: () => output, exited }
+  return { port, pid: child.pid as number, child, output: () => output, head: () => head, exited }
+}
+
+/**
+ * A full garbage collection in the gateway (spawned with inspect: true), through the inspector
+ * protocol: memory figures then show what is retained, not what V8 has not collected yet.
+ */
+export async function collectGarbage (gw: Gateway): Promise<void> {
+  const url = /Debugger listening on (ws:\/\/\S+)/.exec(gw.head())?.[1]
+  if (url === undefined) throw new Error('the gateway was not spawned with inspect: true')
+  const ws = new WebSocket(url)
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => { resolve() }); ws.once('error', reject) })
+  try {
+    for (let id = 1; id <= 2; id++) {
+      await new Promise<void>((resolve) => {
+        const onMessage = (data: Buffer): void => {
+          if ((JSON.parse(data.toString()) as { id?: number }).id === id) { ws.off('message', onMessage); resolve() }
+        }
+        ws.on('message', onMessage)
+        ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }))
+      })
+    }
+  } finally {
+    ws.close()
+  }
 }
 
 // --- HTTP ------------------------------------------------------------------------------------
