@@ -8,6 +8,7 @@ import app from '../../src/app.js'
 import { ConfigSchema, loadConfig } from '../../src/config.js'
 import { GatewayMetrics } from '../../src/metrics.js'
 import { StreamQuery } from '../../src/routes/params.js'
+import { featureQuery } from '../../src/features/params.js'
 import { CloseCode } from '../../src/routes/ws.js'
 import { KAFKA_BROKERS } from '../helpers/app.js'
 
@@ -65,14 +66,14 @@ test('docs/asyncapi.yaml describes the WebSocket protocol the /ws route implemen
   assert.match(spec.asyncapi, /^3\./)
   const stream = spec.channels.stream
   assert.equal(stream.address, '/ws')
-  assert.deepEqual(Object.keys(stream.messages).sort(), ['ack', 'alert', 'error', 'status'])
+  assert.deepEqual(Object.keys(stream.messages).sort(), ['ack', 'alert', 'alertAvro', 'error', 'status'])
   for (const [schema, type] of [['AlertFrame', 'alert'], ['StatusFrame', 'status'], ['ErrorFrame', 'error'], ['AckFrame', 'ack']]) {
     assert.equal(spec.components.schemas[schema as string]?.properties.type.const, type)
   }
 
   // every query parameter the route declares, and every close code it uses, is documented
   const documented = stream.bindings.ws.query.properties
-  for (const name of Object.keys(StreamQuery.properties)) assert.ok(name in documented, `query parameter ${name}`)
+  for (const name of [...Object.keys(StreamQuery.properties), ...Object.keys(featureQuery)]) assert.ok(name in documented, `query parameter ${name}`)
   assert.deepEqual(stream.bindings.ws.query.required, ['topics'])
   const table = new Set([...spec.info.description.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1])))
   for (const code of [...Object.values(CloseCode), 1009]) assert.ok(table.has(code), `close code ${code} is in the table`)
