@@ -96,21 +96,24 @@ export async function spawnGateway (t: TestContext, env: Record<string, string> 
  * A full garbage collection in the gateway (spawned with inspect: true), through the inspector
  * protocol: memory figures then show what is retained, not what V8 has not collected yet.
  */
-export async function collectGarbage (gw: Gateway): Promise<void> {
+export async function collectGarbage (gw: Gateway): Promise<{ heapUsedMB: number }> {
   const url = /Debugger listening on (ws:\/\/\S+)/.exec(gw.head())?.[1]
   if (url === undefined) throw new Error('the gateway was not spawned with inspect: true')
   const ws = new WebSocket(url)
   await new Promise<void>((resolve, reject) => { ws.once('open', () => { resolve() }); ws.once('error', reject) })
   try {
-    for (let id = 1; id <= 2; id++) {
-      await new Promise<void>((resolve) => {
-        const onMessage = (data: Buffer): void => {
-          if ((JSON.parse(data.toString()) as { id?: number }).id === id) { ws.off('message', onMessage); resolve() }
-        }
-        ws.on('message', onMessage)
-        ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }))
-      })
-    }
+    const call = async (id: number, method: string): Promise<Record<string, number>> => await new Promise((resolve) => {
+      const onMessage = (data: Buffer): void => {
+        const answer = JSON.parse(data.toString()) as { id?: number, result?: Record<string, number> }
+        if (answer.id === id) { ws.off('message', onMessage); resolve(answer.result ?? {}) }
+      }
+      ws.on('message', onMessage)
+      ws.send(JSON.stringify({ id, method }))
+    })
+    await call(1, 'HeapProfiler.collectGarbage')
+    await call(2, 'HeapProfiler.collectGarbage')
+    const usage = await call(3, 'Runtime.getHeapUsage')
+    return { heapUsedMB: Math.round((usage.usedSize ?? NaN) / 104857.6) / 10 }
   } finally {
     ws.close()
   }
