@@ -18,6 +18,7 @@ import kafkaSessions from './kafka/plugin.js'
 import decoder from './plugins/decoder.js'
 import pollConsumeRoutes from './routes/poll-consume.js'
 import wsRoutes from './routes/ws.js'
+import sseRoutes from './routes/sse.js'
 import topicsRoutes from './routes/topics.js'
 import schemasRoutes from './routes/schemas.js'
 import alertsRoutes from './routes/alerts.js'
@@ -61,6 +62,7 @@ const app: FastifyPluginAsync<AppOptions> = async (fastify, opts) => {
   await instance.register(dashboardRoutes)
   await instance.register(pollConsumeRoutes)
   await instance.register(wsRoutes)
+  await instance.register(sseRoutes)
   await instance.register(topicsRoutes)
   await instance.register(schemasRoutes)
   await instance.register(alertsRoutes)

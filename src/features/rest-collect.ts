@@ -12,6 +12,7 @@ import type { ItemPipeline } from './item-pipeline.js'
 
 /** With a filter, pulls ask for at least this many records (most may be filtered out). */
 const FILTERED_PULL = 50
+const BOUNDED_PULL_MS = 500
 
 export interface Collected {
   items: string[]
@@ -34,7 +35,9 @@ export async function collectItems (session: ClientSession, pipeline: ItemPipeli
   let bytes = 0
   while (out.items.length < opts.want && bytes < opts.maxBytes && !opts.signal.aborted && Date.now() < opts.deadline) {
     const left = opts.want - out.items.length
-    const records = await session.pull(opts.filtering ? Math.max(left, FILTERED_PULL) : left, opts.deadline, opts.signal, opts.maxBytes - bytes)
+    // Bounded replay: short pulls, so that the end is noticed soon after it is reached.
+    const until = opts.bounded ? Math.min(opts.deadline, Date.now() + BOUNDED_PULL_MS) : opts.deadline
+    const records = await session.pull(opts.filtering ? Math.max(left, FILTERED_PULL) : left, until, opts.signal, opts.maxBytes - bytes)
     const outcomes = await pipeline.process(records)
     for (const o of outcomes) {
       bytes += o.record.size
