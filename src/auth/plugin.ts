@@ -21,8 +21,12 @@ declare module 'fastify' {
 const LOGINS_PER_SECOND_PER_ADDRESS = 2
 const LOGIN_BURST_PER_ADDRESS = 20
 
-function unauthorized (reply: FastifyReply, message: string): Error {
-  reply.header('WWW-Authenticate', BASIC_CHALLENGE)
+/**
+ * The Basic challenge makes browsers show their own login prompt; a script that sends
+ * `X-Requested-With` (the dashboard's fetch calls do) signs in with its own form instead.
+ */
+function unauthorized (request: FastifyRequest, reply: FastifyReply, message: string): Error {
+  if (request.headers['x-requested-with'] === undefined) reply.header('WWW-Authenticate', BASIC_CHALLENGE)
   return new Unauthorized(message)
 }
 
@@ -58,13 +62,13 @@ const auth: FastifyPluginAsync = async (fastify) => {
     const ticket = query?.ticket
     if (ticket !== undefined && acceptsTicket(request) && request.headers.authorization === undefined) {
       const principal = typeof ticket === 'string' ? tickets.redeem(ticket) : null
-      if (principal === null) throw unauthorized(reply, 'the ticket is unknown, expired or already used: get a new one with POST /auth/ticket')
+      if (principal === null) throw unauthorized(request, reply, 'the ticket is unknown, expired or already used: get a new one with POST /auth/ticket')
       return principal
     }
 
     const credentials = parseBasicAuthorization(request.headers.authorization)
     if (credentials === null) {
-      throw unauthorized(reply, 'send your Kafka username and password as HTTP Basic credentials (browsers opening a stream: ?ticket= from POST /auth/ticket)')
+      throw unauthorized(request, reply, 'send your Kafka username and password as HTTP Basic credentials (browsers opening a stream: ?ticket= from POST /auth/ticket)')
     }
     let retryAfter = 1
     const verdict = await kafka.verify(credentials, () => {
@@ -75,7 +79,7 @@ const auth: FastifyPluginAsync = async (fastify) => {
       case Verdicts.accepted:
         return { name: credentials.username, credentials }
       case Verdicts.rejected:
-        throw unauthorized(reply, 'Kafka refused these credentials: check the username and password')
+        throw unauthorized(request, reply, 'Kafka refused these credentials: check the username and password')
       case Verdicts.busy:
         reply.header('Retry-After', String(Math.max(1, retryAfter)))
         throw new RateLimited('too many logins are being checked with Kafka right now: retry shortly')

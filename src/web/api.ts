@@ -1,9 +1,9 @@
 /**
  * The gateway's HTTP API as the dashboard uses it. Every alert request asks for int64=string so
  * 64-bit ids (candid, diaSourceId) keep every digit in JavaScript.
- * With AUTH_MODE=kafka the user gives their Kafka credentials to the browser's own Basic prompt
- * (or, after cancelling it, to the page's sign-in form): REST calls carry HTTP Basic, the
- * WebSocket a single-use ticket from POST /auth/ticket.
+ * With AUTH_MODE=kafka the user gives their Kafka credentials to the page's sign-in form (the
+ * calls send X-Requested-With, so a 401 brings no browser Basic prompt): REST calls carry HTTP
+ * Basic, the WebSocket a single-use ticket from POST /auth/ticket.
  */
 export interface Item {
   topic: string
@@ -36,9 +36,10 @@ export function signOut (): void {
   sessionStorage.removeItem(CREDENTIALS_KEY)
 }
 
+/** X-Requested-With: a 401 then carries no Basic challenge, so the browser shows no login prompt of its own and the page's sign-in form is used. */
 function headers (): HeadersInit {
   const basic = credentials()
-  return basic === null ? {} : { authorization: `Basic ${basic}` }
+  return basic === null ? { 'x-requested-with': 'fink-gateway-dashboard' } : { 'x-requested-with': 'fink-gateway-dashboard', authorization: `Basic ${basic}` }
 }
 
 export async function request (path: string, init: RequestInit = {}): Promise<Response> {
