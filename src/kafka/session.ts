@@ -221,7 +221,8 @@ export class ClientSession {
         rebalance: (err: LibrdKafkaError, assignment: TopicPartition[]) => { this.onRebalance(err, assignment) },
         offsetCommit: (err: LibrdKafkaError | undefined, offsets: TopicPartitionOffset[]) => { this.onOffsetCommit(err, offsets) }
       }),
-      { 'auto.offset.reset': this.start?.kind === 'latest' ? 'latest' : 'earliest' }
+      // A resumed offset that retention deleted meanwhile goes to the oldest alert still held (the client is warned).
+      { 'auto.offset.reset': this.start?.kind === 'latest' && this.resume === undefined ? 'latest' : 'earliest' }
     )
     this.consumer = consumer
     consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS)
