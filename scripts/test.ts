@@ -49,7 +49,10 @@ const commandArgs = coverage
   ? ['--reporter=text-summary', '--reporter=lcov', '--src=src', '--exclude=test/**', '--exclude=scripts/**', '--exclude=bench/**', process.execPath, ...nodeArgs]
   : nodeArgs
 
-const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit', env: process.env })
+// Every node-rdkafka call runs on libuv's thread pool, sized once when a process starts: the
+// tests open many sessions at once, as the gateway does in production (see docs/OPERATING.md).
+const env = { UV_THREADPOOL_SIZE: '64', ...process.env }
+const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit', env })
 const forward = (signal: NodeJS.Signals): void => { child.kill(signal) }
 process.on('SIGINT', forward)
 process.on('SIGTERM', forward)
