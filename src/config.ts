@@ -28,6 +28,12 @@ export const ConfigSchema = Type.Object({
   KAFKA_SSL_CA_LOCATION: Type.Optional(Type.String({ minLength: 1 })),
 
   AUTH_MODE: Type.Union([Type.Literal('none'), Type.Literal('kafka')], { default: 'none' }),
+  /**
+   * AUTH_MODE=kafka: put before the names of the consumer groups the gateway creates for a user
+   * (streams without group_id, permalink reads), `{user}` being the user's name, so that they
+   * fall inside the groups that user's ACLs allow.
+   */
+  KAFKA_USER_GROUP_PREFIX: Type.String({ maxLength: 120, pattern: '^[A-Za-z0-9._{}-]*$', default: '{user}.' }),
   /** Comma-separated origins allowed to open WebSockets and make CORS requests; empty: same-origin only. */
   ALLOWED_ORIGINS: Type.String({ default: '' }),
 

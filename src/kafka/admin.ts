@@ -10,11 +10,11 @@
  * KafkaConsumer that never joins a group. Every call is bounded by a timeout; a client whose
  * connect failed is dropped, never reused; disconnects are bounded (librdkafka#4486).
  */
-import { createHash } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import rdkafka, { type Message, type Metadata } from 'node-rdkafka'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
-import { connectionOptions, type KafkaCredentials } from './consumer-options.js'
+import { connectionOptions, gatewayGroupId, type KafkaCredentials } from './consumer-options.js'
 import { KafkaError, kafkaError } from './errors.js'
 
 const DISCONNECT_TIMEOUT_MS = 3000
@@ -56,9 +56,14 @@ interface CachedClient {
   topics: { at: number, list: TopicInfo[] } | null
 }
 
+/** Per-process random key: the client cache is keyed by HMACs that are useless outside this process. */
+const IDENTITY_SALT = randomBytes(32)
+
 function identityKey (credentials: KafkaCredentials): string {
   if (credentials === null) return ''
-  return createHash('sha256').update(`${credentials.username}\u0000${credentials.password}`).digest('hex')
+  return createHmac('sha256', IDENTITY_SALT)
+    .update(`${credentials.username.length}:${credentials.username}:${credentials.password}`)
+    .digest('base64url')
 }
 
 export class KafkaAdmin {
@@ -153,9 +158,11 @@ export class KafkaAdmin {
    * consumer is created, so a typo never costs a session.
    *
    * Kafka hides the topics a user may not describe, so with a user's credentials and no identity
-   * of its own the gateway cannot tell "not allowed" from "missing". With `leaveUnseenToConsumer`
-   * such a topic passes: the caller's consumer subscribes with the user's group, and Kafka answers
-   * TOPIC_AUTHORIZATION_FAILED (403) or UNKNOWN_TOPIC_OR_PART (404) on its first fetch.
+   * of its own the gateway cannot tell "not allowed" from "missing" by listing. With
+   * `leaveUnseenToConsumer` such a topic passes: the caller's consumer subscribes with the user's
+   * group, and Kafka answers TOPIC_AUTHORIZATION_FAILED (403) or UNKNOWN_TOPIC_OR_PART (404) on
+   * its first fetch. Without it, an OffsetFetch with the user's credentials tells (403, else 404):
+   * this costs a short-lived consumer on that error path only.
    */
   async ensureTopics (topics: readonly string[], credentials: KafkaCredentials, timeoutMs: number,
     opts: { leaveUnseenToConsumer?: boolean } = {}): Promise<Map<string, number>> {
@@ -173,6 +180,8 @@ export class KafkaAdmin {
         if (visible.some((t) => t.name === topic)) throw new KafkaError('FG_FORBIDDEN', `you may not read topic ${topic}`)
       } else if (credentials !== null && opts.leaveUnseenToConsumer === true) {
         continue
+      } else if (credentials !== null && await this.unseenTopicAccess(topic, credentials, timeoutMs) === 'forbidden') {
+        throw new KafkaError('FG_FORBIDDEN', `you may not read topic ${topic}`)
       }
       throw new KafkaError('FG_TOPIC_NOT_FOUND', `topic ${topic} does not exist; GET /topics lists the topics you can read`)
     }
@@ -230,7 +239,7 @@ export class KafkaAdmin {
     if (partition >= (known.get(topic) ?? 0)) return null
     const { low, high } = await this.watermarks(topic, partition, credentials, timeoutMs)
     if (offset < low || offset >= high) return null
-    const consumer = await this.shortLivedConsumer(`fink-gateway-permalink-${process.pid}`, credentials, timeoutMs)
+    const consumer = await this.shortLivedConsumer(this.lookupGroup(credentials), credentials, timeoutMs)
     try {
       consumer.assign([{ topic, partition, offset }])
       consumer.setDefaultConsumeTimeout(100)
@@ -249,6 +258,40 @@ export class KafkaAdmin {
       throw kafkaError(err, `cannot read ${topic}/${partition}/${offset}`)
     } finally {
       try { consumer.unassign() } catch {}
+      await disconnect(consumer, this.log)
+    }
+  }
+
+  /**
+   * The group of the look-up consumers, which never join it (assign only) but need its
+   * coordinator: in AUTH_MODE=kafka inside the user's own groups (KAFKA_USER_GROUP_PREFIX).
+   */
+  private lookupGroup (credentials: KafkaCredentials): string {
+    return credentials === null ? `fink-gateway-permalink-${process.pid}` : gatewayGroupId(this.config, credentials, 'fink-gateway-permalink')
+  }
+
+  /**
+   * Whether the user may describe a topic that the user's metadata does not show (Kafka hides
+   * both missing and forbidden topics): an OffsetFetch through the user's look-up group answers
+   * TOPIC_AUTHORIZATION_FAILED for a forbidden one. 'unknown' when Kafka does not say in time.
+   */
+  private async unseenTopicAccess (topic: string, credentials: KafkaCredentials, timeoutMs: number): Promise<'forbidden' | 'unknown'> {
+    let consumer: rdkafka.KafkaConsumer
+    try {
+      consumer = await this.shortLivedConsumer(this.lookupGroup(credentials), credentials, timeoutMs)
+    } catch {
+      return 'unknown'
+    }
+    try {
+      const result = await bounded(new Promise<Array<rdkafka.TopicPartitionOffset | Error>>((resolve, reject) => {
+        consumer.committed([{ topic, partition: 0 }], timeoutMs, (err, out) => { if (err !== null && err !== undefined) reject(err); else resolve(out) })
+      }), timeoutMs + 1000, () => new Error(`no committed offsets from Kafka within ${timeoutMs} ms`))
+      // node-rdkafka gives a per-partition error as an Error in place of the partition
+      return result.some((p) => p instanceof Error && /authorization failed/i.test(p.message)) ? 'forbidden' : 'unknown'
+    } catch (err) {
+      this.log.debug({ err, topic }, 'unseen topic: Kafka did not say whether it is forbidden')
+      return 'unknown'
+    } finally {
       await disconnect(consumer, this.log)
     }
   }

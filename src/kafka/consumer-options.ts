@@ -37,6 +37,17 @@ export function connectionOptions (config: Config, credentials: KafkaCredentials
   return options
 }
 
+/**
+ * The name of a consumer group the gateway creates on a user's behalf (a stream's throw-away
+ * group, permalink reads). In AUTH_MODE=kafka it starts with KAFKA_USER_GROUP_PREFIX (`{user}`
+ * replaced by the user's name): groups outside the user's own namespace would be refused by
+ * per-user group ACLs. Groups a client names are never renamed.
+ */
+export function gatewayGroupId (config: Config, credentials: KafkaCredentials, name: string): string {
+  if (config.AUTH_MODE !== 'kafka' || credentials === null) return name
+  return config.KAFKA_USER_GROUP_PREFIX.replaceAll('{user}', credentials.username) + name
+}
+
 /** Largest alert we expect is ~80 KB; a fetch of 4 MB holds about fifty of them. */
 const FETCH_BYTES = 4 * 1024 * 1024
 

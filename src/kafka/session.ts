@@ -36,7 +36,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { Principal } from '../auth/principal.js'
-import { consumerOptions } from './consumer-options.js'
+import { consumerOptions, gatewayGroupId } from './consumer-options.js'
 import { KafkaError, isTransient, kafkaError } from './errors.js'
 
 const E = rdkafka.CODES.ERRORS
@@ -54,6 +54,10 @@ const IDLE_PAUSE_MS = 80
 const DISCONNECT_TIMEOUT_MS = 5000
 const SEEK_TIMEOUT_MS = 2000
 const WATERMARK_TIMEOUT_MS = 2000
+/** Least time the AUTH_MODE=kafka access check waits for Kafka (usually a few ms), whatever the request's timeout. */
+const ACCESS_CHECK_MS = 5000
+/** One OffsetFetch attempt of the access check (it waits for the group's coordinator). */
+const ACCESS_STEP_MS = 250
 
 export type Transport = 'rest' | 'ws' | 'sse'
 
@@ -176,7 +180,7 @@ export class ClientSession {
     this.transport = opts.transport
     this.principal = opts.principal
     this.ephemeral = opts.groupId === null
-    this.groupId = opts.groupId ?? `fink-gateway-tmp-${randomUUID()}`
+    this.groupId = opts.groupId ?? gatewayGroupId(opts.config, opts.principal.credentials, `fink-gateway-tmp-${randomUUID()}`)
     this.topics = [...opts.topics]
     // A throw-away group has no committed offsets to resume from: it starts at the live end.
     this.start = opts.start ?? (this.ephemeral ? { kind: 'latest' } : undefined)
@@ -244,6 +248,8 @@ export class ClientSession {
         clearTimeout(timer)
       }
       if (this.closed) throw new KafkaError('FG_SHUTTING_DOWN', 'the session was closed while it opened')
+      if (this.principal.credentials !== null) await this.checkAccess(Math.max(timeoutMs, ACCESS_CHECK_MS))
+      if (this.closed) throw new KafkaError('FG_SHUTTING_DOWN', 'the session was closed while it opened')
       if (this.start?.kind === 'time') await this.lookUpTimeOffsets(this.start.ms, timeoutMs)
       if (this.closed) throw new KafkaError('FG_SHUTTING_DOWN', 'the session was closed while it opened')
       consumer.subscribe([...this.topics])
@@ -253,6 +259,48 @@ export class ClientSession {
       await this.close()
       throw kafkaError(err, 'cannot open the session')
     }
+  }
+
+  /**
+   * AUTH_MODE=kafka: whether the user may use the group and describe the topics, asked before
+   * subscribing so that a refusal is a 403 whatever the request's timeout (otherwise it arrives
+   * with the first consume calls, possibly after a short poll has answered with nothing). An
+   * OffsetFetch of partition 0 of each topic: it needs the group's coordinator, which Kafka
+   * refuses with GROUP_AUTHORIZATION_FAILED onto the consumer's queue (read by consume calls,
+   * none of which can return a message before subscribe), and answers a forbidden topic with
+   * TOPIC_AUTHORIZATION_FAILED. Kafka not answering in time decides nothing: the consumer's own
+   * errors still apply.
+   */
+  private async checkAccess (timeoutMs: number): Promise<void> {
+    const consumer = this.consumer
+    if (consumer === null) return
+    const started = Date.now()
+    const partitions = this.topics.map((topic) => ({ topic, partition: 0 }))
+    let result: Array<TopicPartitionOffset | Error> | null = null
+    // Short steps, one native call at a time: a refused group never finds its coordinator, and a
+    // committed() call waiting for it would hold the session's teardown (it waits for native calls).
+    while (result === null && !this.closed && Date.now() - started < timeoutMs) {
+      try {
+        await this.native<Message[]>((done) => { consumer.consume(1, done) })
+      } catch (err) {
+        if ((err as { code?: unknown }).code === E.ERR_GROUP_AUTHORIZATION_FAILED) {
+          throw new KafkaError('FG_FORBIDDEN', `you may not use group_id ${this.groupId}: Kafka refused access to the group`, { cause: err })
+        }
+      }
+      try {
+        result = await this.native<Array<TopicPartitionOffset | Error>>((done) => { consumer.committed(partitions, ACCESS_STEP_MS, done) })
+      } catch (err) {
+        if ((err as { code?: unknown }).code === E.ERR_GROUP_AUTHORIZATION_FAILED) throw kafkaError(err, `group ${this.groupId}`)
+      }
+    }
+    if (result === null) {
+      this.log.debug({ ms: Date.now() - started }, 'access check: no answer from Kafka, left to the consumer')
+      return
+    }
+    const answer = result
+    const refused = this.topics.filter((_topic, i) => { const p = answer[i]; return p instanceof Error && /authorization failed/i.test(p.message) })
+    if (refused.length > 0) throw new KafkaError('FG_FORBIDDEN', `you may not read topic ${refused.join(', ')}`)
+    this.log.debug({ ms: Date.now() - started }, 'access checked')
   }
 
   private async lookUpTimeOffsets (ms: number, timeoutMs: number): Promise<void> {

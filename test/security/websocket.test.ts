@@ -152,13 +152,9 @@ test('AUTH_MODE=kafka: a wrong password on the upgrade gets 401 and no consumer'
   assert.equal(app.sessions.size, 0)
 })
 
-// The throw-away group of a stream without group_id is `fink-gateway-tmp-<uuid>` (src/kafka/session.ts),
-// a group that ACLs like the local ones (`<user>.` prefixes) refuse: such streams get FG_FORBIDDEN.
-// Until the session names it inside the user's namespace (or a configurable prefix), this is a todo.
-test('AUTH_MODE=kafka: a stream without group_id works within the user\'s ACLs', {
-  skip,
-  todo: skip === false ? 'throw-away stream groups are outside per-user group ACLs (src/kafka/session.ts)' : false
-}, async (t) => {
+// The throw-away group of a stream without group_id is `<KAFKA_USER_GROUP_PREFIX>fink-gateway-tmp-<uuid>`,
+// `alice.fink-gateway-tmp-<uuid>` by default: inside the groups alice's ACLs allow.
+test('AUTH_MODE=kafka: a stream without group_id works within the user\'s ACLs', { skip }, async (t) => {
   const topic = uniqueName('ftest_ws')
   await createTopicAsAdmin(topic)
   t.after(() => deleteTopicAsAdmin(topic))
@@ -169,6 +165,38 @@ test('AUTH_MODE=kafka: a stream without group_id works within the user\'s ACLs',
   if (ws.kind !== 'open') return
   await until('one alert', () => ws.frames.some((f) => f.type === 'alert' || f.type === 'error'))
   assert.deepEqual(ws.frames.filter((f) => f.type === 'error'), [], 'the throw-away group must be one the user may use')
+  assert.match(app.sessions.list()[0]?.groupId ?? '', /^alice\.fink-gateway-tmp-[0-9a-f-]{36}$/)
   ws.socket.close()
   await until('the session closed', () => app.sessions.size === 0)
+})
+
+test('AUTH_MODE=kafka: a WebSocket on a topic the user may not read gets 403 before the upgrade; a missing one 404', { skip }, async (t) => {
+  const topic = uniqueName('bob.ws')
+  await createTopicAsAdmin(topic)
+  t.after(() => deleteTopicAsAdmin(topic))
+  const { app, base } = await listening(t, kafkaAuthEnv())
+  const forbidden = await connect(t, `${base}/ws?topics=${topic}&group_id=${uniqueName('alice.g')}`, { authorization: basic('alice') })
+  assert.equal(forbidden.kind, 'refused')
+  if (forbidden.kind !== 'refused') return
+  assert.equal(forbidden.status, 403)
+  assert.equal(JSON.parse(forbidden.body).code, 'FG_FORBIDDEN')
+  const missing = await connect(t, `${base}/ws?topics=${uniqueName('alice.missing')}&group_id=${uniqueName('alice.g')}`, { authorization: basic('alice') })
+  assert.equal(missing.kind, 'refused')
+  if (missing.kind !== 'refused') return
+  assert.equal(missing.status, 404)
+  assert.equal(JSON.parse(missing.body).code, 'FG_TOPIC_NOT_FOUND')
+  await until('no session', () => app.sessions.size === 0)
+})
+
+test('AUTH_MODE=kafka: a WebSocket with a group the user may not use gets 403 before the upgrade', { skip }, async (t) => {
+  const topic = uniqueName('ftest_ws')
+  await createTopicAsAdmin(topic)
+  t.after(() => deleteTopicAsAdmin(topic))
+  const { app, base } = await listening(t, kafkaAuthEnv())
+  const ws = await connect(t, `${base}/ws?topics=${topic}&group_id=${uniqueName('bob.g')}`, { authorization: basic('alice') })
+  assert.equal(ws.kind, 'refused')
+  if (ws.kind !== 'refused') return
+  assert.equal(ws.status, 403)
+  assert.equal(JSON.parse(ws.body).code, 'FG_FORBIDDEN')
+  await until('no session', () => app.sessions.size === 0)
 })
