@@ -8,7 +8,7 @@
  * back to the session with redeliver() at once, so that they come again (or never count).
  */
 import type { ClientSession, SessionRecord } from '../kafka/session.js'
-import type { ItemPipeline } from './item-pipeline.js'
+import type { ItemPipeline, Outcome } from './item-pipeline.js'
 
 /** With a filter, pulls ask for at least this many records (most may be filtered out). */
 const FILTERED_PULL = 50
@@ -38,10 +38,11 @@ export async function collectItems (session: ClientSession, pipeline: ItemPipeli
     // Bounded replay: short pulls, so that the end is noticed soon after it is reached.
     const until = opts.bounded ? Math.min(opts.deadline, Date.now() + BOUNDED_PULL_MS) : opts.deadline
     const records = await session.pull(opts.filtering ? Math.max(left, FILTERED_PULL) : left, until, opts.signal, opts.maxBytes - bytes)
-    const outcomes = await pipeline.process(records)
-    for (const o of outcomes) {
-      bytes += o.record.size
-      if (out.items.length >= opts.want) { out.putBack.push(o.record); continue }
+    for (const record of records) {
+      bytes += record.size
+      // Past num_alerts: not looked at (nor counted as filtered), it comes again next time.
+      if (out.items.length >= opts.want) { out.putBack.push(record); continue }
+      const [o] = await pipeline.process([record]) as [Outcome]
       if (o.kind === 'held') { out.putBack.push(o.record); continue }
       out.deliver.push(o.record)
       if (o.kind === 'send') out.items.push(o.item as string)

@@ -81,7 +81,7 @@ export class SseStream {
       sink,
       items: async (records) => (await this.pipeline.process(records)).map((o) => o.kind === 'send' ? o.item : o.kind === 'filtered' ? FILTERED : HELD),
       isFinished: async () => await this.pipeline.untilReached(session),
-      onFinished: () => { this.end({ state: 'end_of_stream', end_of_stream: true, sent: this.pump.stats.sent, filtered: this.pump.stats.filtered, cursor: this.pipeline.cursor() }) },
+      onFinished: () => { this.end({ state: 'end_of_stream', end_of_stream: true, sent: this.pipeline.stats.sent, filtered: this.pipeline.stats.filtered, cursor: this.pipeline.cursor() }) },
       config: app.config,
       metrics: app.metrics,
       registry: app.sessions,

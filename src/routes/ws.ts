@@ -195,7 +195,7 @@ export class WsStream {
 
   /** Bounded replay done: every partition passed `until`. */
   private endOfStream (): void {
-    this.sendStatus({ state: 'end_of_stream', end_of_stream: true, sent: this.pump.stats.sent, filtered: this.pump.stats.filtered, cursor: this.pipeline.cursor() })
+    this.sendStatus({ state: 'end_of_stream', end_of_stream: true, sent: this.pipeline.stats.sent, filtered: this.pipeline.stats.filtered, cursor: this.pipeline.cursor() })
     this.close(CloseCode.NORMAL, 'end of stream')
   }
 
