@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { loadConfig } from '../../src/config.js'
-import { connectionOptions, consumerOptions } from '../../src/kafka/consumer-options.js'
+import { connectionOptions, consumerOptions, gatewayGroupId } from '../../src/kafka/consumer-options.js'
 
 test('consumer options: offsets by hand, pulled prefetch bounded, classic protocol, no event callback', () => {
   const config = loadConfig({ KAFKA_BROKERS: 'k1:9092,k2:9092', CONSUMER_QUEUE_KBYTES: '2048', REST_SESSION_IDLE_SECONDS: '600', MAX_TIMEOUT_SECONDS: '60' })
@@ -28,4 +28,14 @@ test('SASL: the gateway identity by default, the user\'s own credentials when gi
   const user = connectionOptions(config, { username: 'alice', password: 'alice-secret' }) as Record<string, unknown>
   assert.equal(user['sasl.username'], 'alice')
   assert.equal(user['sasl.password'], 'alice-secret')
+})
+
+test('groups the gateway makes for a user: prefixed with KAFKA_USER_GROUP_PREFIX in AUTH_MODE=kafka only', () => {
+  const alice = { username: 'alice', password: 'alice-secret' }
+  const kafka = loadConfig({ AUTH_MODE: 'kafka', KAFKA_SECURITY_PROTOCOL: 'sasl_plaintext' })
+  assert.equal(gatewayGroupId(kafka, alice, 'fink-gateway-tmp-1'), 'alice.fink-gateway-tmp-1')
+  const custom = loadConfig({ AUTH_MODE: 'kafka', KAFKA_SECURITY_PROTOCOL: 'sasl_plaintext', KAFKA_USER_GROUP_PREFIX: 'users.{user}.{user}-' })
+  assert.equal(gatewayGroupId(custom, alice, 'g'), 'users.alice.alice-g')
+  assert.equal(gatewayGroupId(loadConfig({}), null, 'fink-gateway-tmp-1'), 'fink-gateway-tmp-1')
+  assert.throws(() => loadConfig({ KAFKA_USER_GROUP_PREFIX: 'a b' }), /KAFKA_USER_GROUP_PREFIX/)
 })

@@ -51,3 +51,22 @@ test('AUTH_MODE=kafka: /sse takes a ticket once; no credentials or a spent ticke
   while (app.sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   assert.equal(app.sessions.size, 0)
 })
+
+test('AUTH_MODE=kafka: /sse on a topic the user may not read, or with a group the user may not use: 403 before the stream', { skip }, async (t) => {
+  const forbidden = uniqueName('bob.sse')
+  const shared = uniqueName('ftest_sse')
+  for (const topic of [forbidden, shared]) {
+    await createTopicAsAdmin(topic)
+    t.after(() => deleteTopicAsAdmin(topic))
+  }
+  const app = await buildApp(t, kafkaAuthEnv())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  for (const query of [`topics=${forbidden}&group_id=${uniqueName('alice.g')}`, `topics=${shared}&group_id=${uniqueName('bob.g')}`]) {
+    const { ticket } = (await app.inject({ method: 'POST', url: '/auth/ticket', headers: { authorization: basic('alice') } })).json() as { ticket: string }
+    const res = await get(t, `http://127.0.0.1:${port}/sse?${query}&ticket=${ticket}`, () => false)
+    assert.equal(res.status, 403, query)
+    assert.equal(JSON.parse(res.text).code, 'FG_FORBIDDEN')
+  }
+  assert.equal(app.sessions.size, 0)
+})
