@@ -1,7 +1,8 @@
 /**
  * Fuzzing the real server process: random and boundary values for every query parameter of
- * /poll /consume /ws /topics /topics/{t}/offsets /alerts /schemas (with the feature parameters
- * filter, until, cursor, format), random WebSocket client messages, and a topic of malformed
+ * /poll /consume /ws (plain GET and real upgrades) /sse /topics /topics/{t}/offsets /alerts
+ * /schemas (with the feature parameters filter, until, cursor, format), random WebSocket client
+ * messages, and a topic of malformed
  * Avro values (truncated, garbage, huge lengths, empty) among real alerts. Invariants: the
  * process never dies, no 5xx (Kafka is up all along, so not even 503), every 4xx is a JSON
  * error with an FG_ code, and REST and WebSocket reads go past bad messages with error items.
@@ -15,7 +16,7 @@ import { uniqueName } from '../helpers/app.js'
 import { createTopic } from '../kafka/kafka-helpers.js'
 import { Received, WsReader, get, loadAlerts, produceAll, reportFigures, spawnGateway, waitFor, type AlertMessage } from '../helpers/faults.js'
 
-const REQUESTS = 1500
+const REQUESTS = 2000
 const CONCURRENCY = 8
 const WS_MESSAGES = 300
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000)
@@ -54,6 +55,25 @@ function malformedValues (real: Buffer): Array<{ name: string, value: Buffer }> 
     { name: 'empty', value: Buffer.alloc(0) },
     { name: 'real plus trailing bytes', value: Buffer.concat([real, Buffer.from('trailing')]) }
   ]
+}
+
+/** A WebSocket upgrade: 101 (then closed at once) or the refusal's status and body. */
+async function upgrade (port: number, path: string): Promise<{ status: number, body: string, error?: string }> {
+  let ws: WebSocket
+  try {
+    ws = new WebSocket(`ws://127.0.0.1:${port}${path}`)
+  } catch (err) {
+    return { status: 101, body: '', error: `not sent: ${(err as Error).message}` } // the client refused the URL
+  }
+  return await new Promise((resolve) => {
+    ws.once('open', () => { ws.terminate(); resolve({ status: 101, body: '' }) })
+    ws.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (chunk: Buffer) => { body += chunk.toString() })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+    })
+    ws.once('error', (err) => { resolve({ status: 0, body: '', error: err.message }) })
+  })
 }
 
 test('fuzzing: parameters, WebSocket messages and malformed Avro: no crash, no 5xx, streams go past bad messages', { timeout: 300000 }, async (t) => {
@@ -117,7 +137,7 @@ test('fuzzing: parameters, WebSocket messages and malformed Avro: no crash, no 5
   const enc = (v: string): string => pick([true, true, false]) ? encodeURIComponent(v) : v.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c))
   const readParams = ['topics', 'group_id', 'start', 'exclude', 'int64', 'timeout', 'num_alerts', 'ack', 'filter', 'until', 'cursor', 'format']
   const endpoints: Array<() => string> = [
-    () => '/poll', () => '/consume', () => '/ws', () => '/topics',
+    () => '/poll', () => '/consume', () => '/ws', () => '/sse', () => '/topics',
     () => `/topics/${enc(pick([topic, valueFor('x')]))}/offsets`,
     () => `/alerts/${enc(pick([topic, valueFor('x')]))}/${enc(pick(['0', valueFor('x')]))}/${enc(pick(['0', '1', '3', valueFor('x')]))}`,
     () => `/alerts/${topic}/0/${enc(pick(['0', '2', '8', valueFor('x')]))}/cutouts/${enc(pick(['science', 'template', 'difference', valueFor('x')]))}.png`,
@@ -133,7 +153,9 @@ test('fuzzing: parameters, WebSocket messages and malformed Avro: no crash, no 5
       const params = readParams.filter(() => random() < 0.5)
       if (random() < 0.1) params.push(pick(readParams)) // a repeated parameter
       if (params.length > 0) path += '?' + params.map((p) => `${p}=${enc(valueFor(p))}`).join('&')
-      const answer = await get(gw.port, path, { timeoutMs: 20000 })
+      const answer = path.startsWith('/ws') && random() < 0.5
+        ? await upgrade(gw.port, path)
+        : await get(gw.port, path, { timeoutMs: 20000, stream: path.startsWith('/sse') })
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
       if (answer.status === 0 || answer.status >= 500) problems.push(`${answer.status} ${answer.error ?? ''} ${path.slice(0, 300)} ${answer.body.slice(0, 300)}`)
       else if (answer.status >= 400 && answer.status !== 414 && answer.status !== 431) {

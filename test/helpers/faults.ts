@@ -20,6 +20,15 @@ export const root = join(import.meta.dirname, '..', '..')
 export const ZTF_FILES = ['ZTF19acihgng.avro', 'ZTF19acxxwrs.avro', 'ZTF19acyfkzd.avro', 'ZTF19acyjzeo.avro']
   .map((f) => join(root, 'data', 'alerts', f))
 
+/**
+ * glibc keeps freed memory for reuse: with its default dynamic mmap threshold, large freed
+ * buffers (librdkafka fetch buffers, up to CONSUMER_QUEUE_KBYTES per consumer) stay in the
+ * process, and RSS then measures the allocator's cache rather than what the gateway retains. A
+ * fixed mmap threshold returns large freed buffers to the system at once, so the memory figures
+ * of the fault tests show retention (RELIABILITY.md has figures with and without).
+ */
+export const ALLOCATOR_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' }
+
 /** Prints one compact JSON line of figures and appends it to test-results/reliability.json. */
 export function reportFigures (test: string, figures: Record<string, unknown>): void {
   const line = JSON.stringify({ test, at: new Date().toISOString(), ...figures })
@@ -124,9 +133,11 @@ export async function collectGarbage (gw: Gateway): Promise<{ heapUsedMB: number
 export interface HttpAnswer { status: number, body: string, error?: string }
 
 /** One GET (a fresh connection each time); network failures are answers too (status 0). */
-export async function get (port: number, path: string, opts: { timeoutMs?: number, method?: string, headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+export async function get (port: number, path: string, opts: { timeoutMs?: number, method?: string, headers?: Record<string, string>, stream?: boolean } = {}): Promise<HttpAnswer> {
   return await new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      // stream: a 200 is a stream that does not end (SSE): its status is the answer
+      if (opts.stream === true && res.statusCode === 200) { req.destroy(); resolve({ status: 200, body: '' }); return }
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => { chunks.push(chunk) })
       res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }) })
