@@ -80,6 +80,10 @@ export class StreamPump {
   caughtUp = false
   readonly stats = { sent: 0, filtered: 0, maxBufferedAmount: 0, pauses: 0 }
   private finishedCheckedAt = 0
+  /** Items handed to the sink and not yet reported written. */
+  private writing = 0
+  /** Filtered-out records read after items still being written: delivered once those are. */
+  private readonly filteredAfterWrites: SessionRecord[] = []
 
   constructor (private readonly opts: StreamPumpOptions) {}
 
@@ -171,14 +175,18 @@ export class StreamPump {
       const item = items[i] as PumpItem
       if (item === HELD) continue
       if (item === FILTERED) {
-        session.delivered([record], commit)
+        // Committing it must not commit past items still being written: it waits for them.
+        if (this.writing === 0) session.delivered([record], commit); else this.filteredAfterWrites.push(record)
         this.stats.filtered++
         continue
       }
       let bytes = 0
+      this.writing++
       bytes = sink.sendItem(item, (err) => {
-        if (err !== undefined && err !== null) return
+        this.writing--
+        if (err !== undefined && err !== null) { this.filteredAfterWrites.length = 0; return }
         session.delivered([record], commit)
+        if (this.writing === 0 && this.filteredAfterWrites.length > 0) session.delivered(this.filteredAfterWrites.splice(0), commit)
         this.stats.sent++
         metrics.alertsDeliveredTotal.inc({ transport, topic: record.topic })
         metrics.bytesSentTotal.inc({ transport }, bytes)
