@@ -59,7 +59,7 @@ interface CachedClient {
 /** Per-process random key: the client cache is keyed by HMACs that are useless outside this process. */
 const IDENTITY_SALT = randomBytes(32)
 
-function identityKey (credentials: KafkaCredentials): string {
+export function identityKey (credentials: KafkaCredentials): string {
   if (credentials === null) return ''
   return createHmac('sha256', IDENTITY_SALT)
     .update(`${credentials.username.length}:${credentials.username}:${credentials.password}`)

@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pino from 'pino'
 import { loadConfig } from '../../src/config.js'
-import { KafkaAdmin } from '../../src/kafka/admin.js'
+import { createHash } from 'node:crypto'
+import { KafkaAdmin, identityKey } from '../../src/kafka/admin.js'
 import { KAFKA_BROKERS, uniqueName } from '../helpers/app.js'
 import { hasSaslListener, saslBrokers } from '../helpers/kafka.js'
 import { createTopic, numbered, produce } from './kafka-helpers.js'
@@ -50,4 +51,17 @@ test('look-ups with a user\'s SASL credentials see what Kafka\'s ACLs let that u
   assert.ok(!names.includes(hidden))
   await assert.rejects(admin.ensureTopics([hidden], alice, 5000), (err: Error & { code?: string }) => err.code === 'FG_TOPIC_NOT_FOUND' || err.code === 'FG_FORBIDDEN')
   await assert.rejects(admin.listTopics({ username: 'alice', password: 'wrong' }, 3000), (err: Error & { code?: string }) => err.code === 'FG_UNAUTHORIZED' || err.code === 'FG_KAFKA_UNAVAILABLE')
+})
+
+test('the client cache is keyed by a salted HMAC of the credentials, never a plain hash', () => {
+  const alice = { username: 'alice', password: 'alice-secret' }
+  const key = identityKey(alice)
+  assert.equal(key, identityKey({ ...alice }), 'the same credentials share one client')
+  assert.notEqual(key, createHash('sha256').update('alice\u0000alice-secret').digest('hex'))
+  assert.notEqual(key, createHash('sha256').update('alice\u0000alice-secret').digest('base64url'))
+  assert.doesNotMatch(key, /alice/)
+  assert.notEqual(identityKey({ username: 'alice', password: 'other' }), key)
+  // the username's length is part of the input: no two splits of one string collide
+  assert.notEqual(identityKey({ username: 'a:b', password: 'c' }), identityKey({ username: 'a', password: 'b:c' }))
+  assert.equal(identityKey(null), '', 'the gateway\'s own identity')
 })
