@@ -18,6 +18,8 @@ export interface Collected {
   items: string[]
   /** Records sent or filtered: delivered (committed) once the response is written. */
   deliver: SessionRecord[]
+  /** The records of `items`, in order. */
+  sent: SessionRecord[]
   /** Records not to deliver now: seek back to them. */
   putBack: SessionRecord[]
   endOfStream: boolean
@@ -31,7 +33,7 @@ export async function collectItems (session: ClientSession, pipeline: ItemPipeli
   filtering: boolean
   bounded: boolean
 }): Promise<Collected> {
-  const out: Collected = { items: [], deliver: [], putBack: [], endOfStream: false }
+  const out: Collected = { items: [], deliver: [], sent: [], putBack: [], endOfStream: false }
   let bytes = 0
   while (out.items.length < opts.want && bytes < opts.maxBytes && !opts.signal.aborted && Date.now() < opts.deadline) {
     const left = opts.want - out.items.length
@@ -45,7 +47,7 @@ export async function collectItems (session: ClientSession, pipeline: ItemPipeli
       const [o] = await pipeline.process([record]) as [Outcome]
       if (o.kind === 'held') { out.putBack.push(o.record); continue }
       out.deliver.push(o.record)
-      if (o.kind === 'send') out.items.push(o.item as string)
+      if (o.kind === 'send') { out.items.push(o.item as string); out.sent.push(o.record) }
     }
     if (opts.bounded && await pipeline.untilReached(session)) {
       out.endOfStream = true

@@ -124,7 +124,8 @@ Promise<{ lease: SessionLease, records: SessionRecord[], collected: Collected, g
 }
 
 /** Commits after the response is fully written; seeks back if the connection closes first. */
-function settleOnResponse (request: FastifyRequest, reply: FastifyReply, lease: SessionLease, records: SessionRecord[], bytes: number): void {
+function settleOnResponse (request: FastifyRequest, reply: FastifyReply, lease: SessionLease, records: SessionRecord[], bytes: number,
+  sent: readonly SessionRecord[] = records): void {
   const res = reply.raw
   const metrics = request.server.metrics
   let settled = false
@@ -136,9 +137,10 @@ function settleOnResponse (request: FastifyRequest, reply: FastifyReply, lease: 
     if (written) {
       lease.session.delivered(records)
       lease.release()
-      if (records.length > 0) {
+      // Filtered-out records are delivered (committed) but not sent: not counted as delivered alerts.
+      if (sent.length > 0) {
         const perTopic = new Map<string, number>()
-        for (const r of records) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1)
+        for (const r of sent) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1)
         for (const [topic, count] of perTopic) metrics.alertsDeliveredTotal.inc({ transport: 'rest', topic }, count)
         metrics.bytesSentTotal.inc({ transport: 'rest' }, bytes)
       }
@@ -188,7 +190,7 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
     if (pulled === null) return reply.hijack()
     const { lease, records, collected, gaps } = pulled
     const body = collected.items[0]
-    settleOnResponse(request, reply, lease, records, body === undefined ? 0 : Buffer.byteLength(body))
+    settleOnResponse(request, reply, lease, records, body === undefined ? 0 : Buffer.byteLength(body), collected.sent)
     if (gaps.length > 0) reply.header('Fink-Retention-Gap', JSON.stringify(gaps))
     if (collected.endOfStream) reply.header('Fink-End-Of-Stream', 'true')
     if (body === undefined) return reply.code(204).send(null)
@@ -225,7 +227,7 @@ const pollConsume: FastifyPluginAsync = async (fastify) => {
     const extra = (features.until !== null ? `,"end_of_stream":${String(collected.endOfStream)}` : '') +
       (gaps.length > 0 ? `,"warnings":[${JSON.stringify(retentionWarning(gaps))}]` : '')
     const body = `{"alerts":[${collected.items.join(',')}]${extra}}`
-    settleOnResponse(request, reply, lease, records, Buffer.byteLength(body))
+    settleOnResponse(request, reply, lease, records, Buffer.byteLength(body), collected.sent)
     return reply.code(200).type('application/json; charset=utf-8').send(body as never)
   })
 }

@@ -46,6 +46,9 @@ test('filter: only matching alerts, the others still committed and counted; num_
   const poll = await get(app, `/poll?${q({ topics: topic, group_id: uniqueName('g'), start: 'earliest', timeout: 10, exclude: LIGHT, filter: `candidate.magpsf < ${threshold}` })}`)
   assert.equal(poll.status, 200)
   assert.equal(poll.body.offset, expected[0])
+  // Delivered-alert metrics count what was sent, not what was filtered out.
+  const delivered = (await app.metrics.alertsDeliveredTotal.get()).values.find((v) => v.labels.topic === topic && v.labels.transport === 'rest')?.value
+  assert.equal(delivered, 31 + expected.length + 2 + 1)
 
   const before = app.sessions.size
   const bad = await get(app, `/consume?${q({ topics: topic, group_id: uniqueName('g'), filter: 'candidate.magpsf << 18' })}`)
