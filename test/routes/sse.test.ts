@@ -10,6 +10,7 @@ import { get as httpGet, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { buildApp, uniqueName } from '../helpers/app.js'
 import { alertTopic, deleteRecordsBefore, deleteRecordsUnavailable, q, type App } from '../features/features-helpers.js'
+import { basic, createTopicAsAdmin, deleteTopicAsAdmin, kafkaAuthEnv, produceAsAdmin, saslSkipReason } from '../security/sasl.js'
 
 interface SseEvent { event: string, id: string | undefined, data: string }
 
@@ -176,4 +177,31 @@ test('/sse: a cursor before the low watermark gets a retention_gap status first'
   const warning = second.events.map((e) => JSON.parse(e.data)).find((d) => d.warning === 'retention_gap')
   assert.deepEqual(warning?.partitions, [{ topic, partition: 0, requested: 1, low: 5, lost: 4 }])
   assert.equal(second.alerts()[0]?.offset, 5)
+})
+
+test('/sse with AUTH_MODE=kafka: 401 without credentials; a single-use ticket from POST /auth/ticket opens the stream as its user', async (t) => {
+  const skip = await saslSkipReason()
+  if (skip !== false) { t.skip(skip); return }
+  const app = await buildApp(t, kafkaAuthEnv())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  const topic = uniqueName('ftest_sse_auth')
+  await createTopicAsAdmin(topic)
+  t.after(async () => { await deleteTopicAsAdmin(topic) })
+  await produceAsAdmin(topic, ['not avro 0', 'not avro 1'])
+  const query = q({ topics: topic, group_id: uniqueName('alice.sse'), start: 'earliest' })
+  const anonymous = await open(`${base}/sse?${query}`)
+  assert.equal(anonymous.status, 401)
+  await bodyOf(anonymous)
+  const issued = await app.inject({ method: 'POST', url: '/auth/ticket', headers: { authorization: basic('alice') } })
+  assert.equal(issued.statusCode, 200, issued.body)
+  const { ticket } = issued.json() as { ticket: string }
+  const client = await open(`${base}/sse?${query}&ticket=${ticket}`)
+  assert.equal(client.status, 200)
+  await client.waitFor('two items', () => client.alerts().length >= 2)
+  client.close()
+  assert.deepEqual(client.alerts().map((a) => a.offset), [0, 1])
+  const reused = await open(`${base}/sse?${query}&ticket=${ticket}`)
+  assert.equal(reused.status, 401, 'a ticket opens one stream only')
+  await bodyOf(reused)
 })
