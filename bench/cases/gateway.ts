@@ -234,7 +234,7 @@ export interface SessionsPoint { sessions: number, rss_mb: number, threads: numb
 export interface SessionsResult {
   what: string
   runs: SessionsPoint[][]
-  points: Array<{ sessions: number, rss_mb: number, threads: number }>
+  points: Array<{ sessions: number, rss_mb: number, threads: number, runs: number }>
   per_session_rss_mb: number | null
   per_session_threads: number | null
   error?: string
@@ -254,7 +254,7 @@ export async function sessionsCase (ctx: BenchContext, gatewayEnv: Record<string
   const { plan } = ctx
   const runs: SessionsPoint[][] = []
   let error: string | undefined
-  for (let i = 0; i < plan.runs && error === undefined; i++) {
+  for (let i = 0; i < plan.runs; i++) {
     const gateway = await startGateway({ brokers: ctx.brokers, env: gatewayEnv })
     const holders: RunningChild[] = []
     const points: SessionsPoint[] = []
@@ -274,7 +274,12 @@ export async function sessionsCase (ctx: BenchContext, gatewayEnv: Record<string
             timeoutMs: 600_000
           }), { timeoutMs: 610_000, onLine: (line) => { if (line.startsWith('ready')) ready() } })
           holders.push(holder)
-          await Promise.race([isReady, holder.result.then((r) => { throw new Error(`idle clients ended early: ${JSON.stringify(r)}`) })])
+          const limitMs = 60_000 + 200 * more
+          await Promise.race([
+            isReady,
+            holder.result.then((r) => { throw new Error(`could not open ${sessions} sessions: ${(r as { error?: string }).error ?? JSON.stringify(r)}`) }),
+            sleep(limitMs).then(() => { throw new Error(`${sessions} sessions were not all open within ${limitMs} ms`) })
+          ])
           open = sessions
         }
         await sleep(plan.idleSettleMs)
@@ -283,25 +288,27 @@ export async function sessionsCase (ctx: BenchContext, gatewayEnv: Record<string
         points.push({ sessions, rss_mb: round(status.rssMb), threads: status.threads })
         ctx.log(`  sessions run ${i + 1}: ${sessions} idle sessions: RSS ${round(status.rssMb)} MB, ${status.threads} threads`)
       }
-      runs.push(points)
     } catch (err) {
-      error = (err as Error).message
-      ctx.log(`  sessions failed: ${error}`)
+      const message = `run ${i + 1}: ${(err as Error).message}`
+      error ??= message
+      ctx.log(`  sessions failed: ${message}`)
     } finally {
+      // the levels reached before a failure are figures too
+      if (points.length > 0) runs.push(points)
       for (const holder of holders) await stopChild(holder.child, 5000)
       for (const holder of holders) await holder.result.catch(() => {})
       await gateway.stop()
     }
   }
-  const levels = plan.idleSessions
-  const points = levels.map((sessions, index) => {
+  // levels some run reached, each the median over the runs that reached it
+  const points = plan.idleSessions.flatMap((sessions, index) => {
     const at = runs.map((r) => r[index]).filter((p): p is SessionsPoint => p !== undefined)
-    return { sessions, rss_mb: at.length > 0 ? round(median(at.map((p) => p.rss_mb))) : Number.NaN, threads: at.length > 0 ? median(at.map((p) => p.threads)) : Number.NaN }
+    return at.length === 0 ? [] : [{ sessions, rss_mb: round(median(at.map((p) => p.rss_mb))), threads: median(at.map((p) => p.threads)), runs: at.length }]
   })
   const first = points[0]
   const last = points[points.length - 1]
   const span = first !== undefined && last !== undefined ? last.sessions - first.sessions : 0
-  const perSession = (pick: (p: { rss_mb: number, threads: number }) => number): number | null => {
+  const perSession = (pick: (p: SessionsPoint) => number): number | null => {
     if (first === undefined || last === undefined || span <= 0) return null
     const value = (pick(last) - pick(first)) / span
     return Number.isFinite(value) ? round(value) : null

@@ -66,7 +66,15 @@ function open (index: number, onAlert: (client: Client, frame: Buffer) => void):
       fail(`client ${index} got an error frame: ${data.subarray(0, 300).toString()}`)
     }
   })
-  socket.on('unexpected-response', (_req, res) => fail(`client ${index}: HTTP ${res.statusCode} on upgrade`))
+  socket.on('unexpected-response', (req, res) => {
+    let body = ''
+    res.on('data', (chunk: Buffer) => { body = (body + chunk.toString()).slice(0, 300) })
+    res.on('end', () => {
+      fail(`client ${index}: HTTP ${res.statusCode ?? '?'} on upgrade: ${body}`)
+      // with this listener ws leaves the request open: end it so that the socket closes
+      req.destroy()
+    })
+  })
   socket.on('error', (err) => fail(`client ${index}: ${err.message}`))
   socket.on('close', (code, reason) => {
     if (!finished) fail(`client ${index} closed by the gateway: ${code} ${reason.toString()}`)
@@ -163,9 +171,11 @@ if (opts.mode === 'drain') {
     }
     await Promise.all(wave)
   }
-  if (!failed()) process.stdout.write(`ready ${opened}\n`)
-  process.once('SIGTERM', finish)
-  await done
+  if (!failed()) {
+    process.stdout.write(`ready ${opened}\n`)
+    process.once('SIGTERM', finish)
+    await done
+  }
   clearTimeout(timeout)
   report({ error: failure, opened, alerts: clients.reduce((s, c) => s + c.alerts, 0) })
 }

@@ -104,7 +104,7 @@ def draw_latency(ax, results):
 
 def draw_sessions(ax, results):
     sessions = results.get("cases", {}).get("idle_sessions") or {}
-    points = [p for p in sessions.get("points", []) if p.get("rss_mb") == p.get("rss_mb")]
+    points = [p for p in sessions.get("points", []) if isinstance(p.get("rss_mb"), (int, float))]
     if not points:
         ax.text(0.5, 0.5, "no idle-session figures", ha="center", va="center")
         ax.set_axis_off()
