@@ -11,20 +11,20 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { uniqueName } from '../helpers/app.js'
 import { createTopic } from '../kafka/kafka-helpers.js'
-import { Received, WsReader, collectGarbage, get, loadAlerts, metric, produceAll, reportFigures, spawnGateway, steadySample, waitFor, type ProcSample } from '../helpers/faults.js'
+import { ALLOCATOR_ENV, Received, WsReader, collectGarbage, get, loadAlerts, metric, produceAll, reportFigures, spawnGateway, steadySample, waitFor, type ProcSample } from '../helpers/faults.js'
 
 const CYCLES = 2000
 const CONCURRENCY = 12
 const WARM_UP = 200
 /** Allocator arenas and V8's heap keep some of what 12 concurrent librdkafka clients needed. */
-const RSS_TOLERANCE = 0.30
+const RSS_TOLERANCE = 0.20
 /** Growth allowed from the first to the second 1000 cycles: a leak grows with the cycles. */
 const RSS_GROWTH_TOLERANCE = 0.05
 
 test('churn: 2000 create/read/close cycles leave sessions, descriptors, threads and memory at baseline', { timeout: 600000 }, async (t) => {
   const topic = await createTopic(t, 'ftest_churn')
   await produceAll(topic, (await loadAlerts()).slice(0, 2))
-  const gw = await spawnGateway(t, { REST_SESSION_IDLE_SECONDS: '1' }, { inspect: true })
+  const gw = await spawnGateway(t, { REST_SESSION_IDLE_SECONDS: '1', ...ALLOCATOR_ENV }, { inspect: true })
   const prefix = uniqueName('churn')
   const failures: string[] = []
 
@@ -56,12 +56,12 @@ test('churn: 2000 create/read/close cycles leave sessions, descriptors, threads 
     return (Date.now() - began) / 1000
   }
 
-  async function settled (): Promise<ProcSample> {
+  async function settled (): Promise<ProcSample & { heapUsedMB: number }> {
     await waitFor('every session to close', async () => await metric(gw.port, 'fink_gateway_sessions_open') === 0, 60000, 250)
     await sleep(2000)
-    await collectGarbage(gw)
+    const { heapUsedMB } = await collectGarbage(gw)
     await sleep(1000)
-    return await steadySample(gw.pid, 5, 1000)
+    return { ...await steadySample(gw.pid, 5, 1000), heapUsedMB }
   }
 
   // warm-up: lazily loaded modules, JIT, the allocator's arenas for CONCURRENCY clients at once
@@ -83,6 +83,7 @@ test('churn: 2000 create/read/close cycles leave sessions, descriptors, threads 
     afterHalf: half,
     end,
     rssChange: Math.round((end.rssMB / baseline.rssMB - 1) * 1000) / 1000,
+    allocator: ALLOCATOR_ENV,
     rssGrowthSecondHalf: Math.round((end.rssMB / half.rssMB - 1) * 1000) / 1000
   })
   assert.deepEqual(failures, [])
@@ -90,5 +91,6 @@ test('churn: 2000 create/read/close cycles leave sessions, descriptors, threads 
   assert.ok(end.fds <= baseline.fds + 2, `file descriptors: ${baseline.fds} -> ${end.fds}`)
   assert.ok(end.threads <= baseline.threads + 1, `threads: ${baseline.threads} -> ${end.threads}`)
   assert.ok(end.rssMB <= baseline.rssMB * (1 + RSS_TOLERANCE), `RSS ${baseline.rssMB} MB -> ${end.rssMB} MB`)
+  assert.ok(end.heapUsedMB <= baseline.heapUsedMB * 1.10, `JS heap after GC ${baseline.heapUsedMB} MB -> ${end.heapUsedMB} MB`)
   assert.ok(end.rssMB <= half.rssMB * (1 + RSS_GROWTH_TOLERANCE), `RSS grew from ${half.rssMB} MB after 1000 cycles to ${end.rssMB} MB after 2000`)
 })
