@@ -27,7 +27,8 @@
  * client got something there first), so that a session which closes before delivering anything
  * still leaves the group where the client asked it to begin.
  *
- * A throw-away session (no group_id: `fink-gateway-tmp-<uuid>`) starts at `latest` unless told
+ * A throw-away session (no group_id: `fink-gateway-tmp-<uuid>`, in AUTH_MODE=kafka behind
+ * KAFKA_USER_GROUP_PREFIX) starts at `latest` unless told
  * otherwise and never commits, so it leaves no offsets behind in Kafka.
  */
 import { randomUUID } from 'node:crypto'

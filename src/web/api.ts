@@ -88,8 +88,8 @@ export async function websocketUrl (params: StreamParams): Promise<string> {
   const query = new URLSearchParams({ topics: params.topics.join(','), int64: 'string' })
   if (params.groupId !== '') query.set('group_id', params.groupId)
   if (params.start !== '') query.set('start', params.start)
-  // A browser cannot put credentials on a WebSocket: trade them (ours, or the ones the browser
-  // remembers from its own Basic prompt) for a single-use ticket. Without auth the gateway
+  // A browser cannot put credentials on a WebSocket: trade them (from the sign-in form) for a
+  // single-use ticket. Without auth the gateway
   // ignores the ticket; a gateway without the ticket route gets the plain URL.
   try {
     const { ticket } = await (await request('/auth/ticket', { method: 'POST' })).json() as { ticket?: unknown }
