@@ -18,7 +18,7 @@ test('filter: only matching alerts, the others still committed and counted; num_
   const app = await buildApp(t)
   const { topic, count } = await alertTopic(t, 'ftest_filter')
   assert.equal(count, 31)
-  const all = await get(app, `/consume?${q({ topics: topic, group_id: uniqueName('g'), start: 'earliest', num_alerts: 100, timeout: 3, exclude: LIGHT })}`)
+  const all = await get(app, `/consume?${q({ topics: topic, group_id: uniqueName('g'), start: 'earliest', num_alerts: 31, timeout: 20, exclude: LIGHT })}`)
   assert.equal(all.status, 200)
   const items = all.body.alerts as Item[]
   assert.equal(items.length, 31)
@@ -28,7 +28,8 @@ test('filter: only matching alerts, the others still committed and counted; num_
   assert.ok(expected.length > 3 && expected.length < 31, `a filter that splits the alerts (${expected.length})`)
 
   const group = uniqueName('g')
-  const filtered = await get(app, `/consume?${q({ topics: topic, group_id: group, start: 'earliest', num_alerts: 100, timeout: 3, exclude: LIGHT, filter: `candidate.magpsf < ${threshold}` })}`)
+  // Asks for one more than match: the answer comes at the timeout, after every alert was judged.
+  const filtered = await get(app, `/consume?${q({ topics: topic, group_id: group, start: 'earliest', num_alerts: expected.length + 1, timeout: 3, exclude: LIGHT, filter: `candidate.magpsf < ${threshold}` })}`)
   assert.equal(filtered.status, 200)
   assert.deepEqual(filtered.body.alerts.map((i: Item) => i.offset), expected)
   for (const i of filtered.body.alerts as Item[]) assert.ok(i.alert.candidate.magpsf < threshold)
@@ -64,7 +65,7 @@ test('until: a bounded replay ends with end_of_stream; later alerts are neither 
   const { topic } = await alertTopic(t, 'ftest_until')
   await new Promise((resolve) => setTimeout(resolve, 20))
   await replayFiles({ paths: [ZTF_FILE], topic, brokers: KAFKA_BROKERS, key: 'schema', partitions: 1 })
-  const all = (await get(app, `/consume?${q({ topics: topic, group_id: uniqueName('g'), start: 'earliest', num_alerts: 100, timeout: 3, exclude: LIGHT })}`)).body.alerts as Item[]
+  const all = (await get(app, `/consume?${q({ topics: topic, group_id: uniqueName('g'), start: 'earliest', num_alerts: 62, timeout: 20, exclude: LIGHT })}`)).body.alerts as Item[]
   assert.equal(all.length, 62)
   const until = Math.max(...all.slice(0, 31).map((i) => i.timestamp as number))
   const expected = all.filter((i) => i.timestamp <= until).map((i) => i.offset)
@@ -84,7 +85,7 @@ test('until: a bounded replay ends with end_of_stream; later alerts are neither 
   const again = await get(app, `/consume?${q({ topics: topic, group_id: group, num_alerts: 100, timeout: 20, exclude: LIGHT, until })}`)
   assert.deepEqual(again.body, { alerts: [], end_of_stream: true })
   // Without until the alerts after it come (they were held, not skipped).
-  const rest = await get(app, `/consume?${q({ topics: topic, group_id: group, num_alerts: 100, timeout: 3, exclude: LIGHT })}`)
+  const rest = await get(app, `/consume?${q({ topics: topic, group_id: group, num_alerts: 31, timeout: 20, exclude: LIGHT })}`)
   assert.deepEqual(rest.body.alerts.map((i: Item) => i.offset), all.filter((i) => i.timestamp > until).map((i) => i.offset))
 
   const early = await get(app, `/consume?${q({ topics: topic, group_id: uniqueName('g'), start: '2026-03-23T00:00:00Z', until: '2026-03-22T00:00:00Z' })}`)
@@ -104,7 +105,7 @@ test('cursor: resumes exactly after an item on another app instance and another 
 
   const other = await buildApp(t)
   const group = uniqueName('g')
-  const resumed = (await get(other, `/consume?${q({ topics: topic, group_id: group, cursor, num_alerts: 100, timeout: 3, exclude: LIGHT })}`)).body.alerts as Item[]
+  const resumed = (await get(other, `/consume?${q({ topics: topic, group_id: group, cursor, num_alerts: 26, timeout: 20, exclude: LIGHT })}`)).body.alerts as Item[]
   const key = (i: Item): string => `${i.partition}:${i.offset}`
   const seen = [...first, ...resumed].map(key)
   assert.equal(new Set(seen).size, seen.length, 'no alert twice')
