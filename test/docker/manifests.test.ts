@@ -202,7 +202,7 @@ test('the Grafana dashboard queries only metrics the gateway exports', async () 
   const dashboard = JSON.parse(readFileSync(join(root, 'docker', 'grafana', 'fink-gateway-dashboard.json'), 'utf8')) as { panels: Doc[], uid: string }
   const exported = (await new GatewayMetrics().registry.getMetricsAsJSON()).flatMap((m) => {
     const name = m.name
-    return m.type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name]
+    return String(m.type) === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name]
   })
   const known = new Set(exported)
   const used = new Set<string>()
