@@ -50,7 +50,7 @@ const commandArgs = coverage
   : nodeArgs
 
 // Every node-rdkafka call runs on libuv's thread pool, sized once when a process starts: the
-// tests open many sessions at once, as the gateway does in production (see docs/OPERATING.md).
+// tests open many sessions at once, as the gateway does in production (see the README, Operating).
 const env = { UV_THREADPOOL_SIZE: '64', ...process.env }
 const child = spawn(command, commandArgs, { cwd: root, stdio: 'inherit', env })
 const forward = (signal: NodeJS.Signals): void => { child.kill(signal) }
