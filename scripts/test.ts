@@ -5,7 +5,7 @@
  * `npm run test:faults` runs the long fault-injection suite in test/faults.
  */
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { startKafka, stopKafka, LOCAL_PLAINTEXT, LOCAL_SASL } from './kafka.js'
 
@@ -27,6 +27,16 @@ const roots = paths.length > 0 ? paths : [faults ? 'test/faults' : 'test']
 const files = roots.flatMap(testFiles).filter((f) => faults || !f.startsWith(join('test', 'faults')))
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`)
+  process.exit(1)
+}
+
+// The decoding tests compare every file of Fink's sample set with its reference decoding
+// (fink-alerts/: alerts, schemas and expected JSON, beside the clone in CI). Say so plainly
+// rather than let a dozen tests fail on a missing folder.
+const finkAlerts = process.env.FINK_ALERTS_DIR ?? join(root, '..', 'shared', 'fink-alerts')
+if (!existsSync(join(finkAlerts, 'expected'))) {
+  console.error(`npm test: the Fink sample alerts are not at ${finkAlerts}; set FINK_ALERTS_DIR to a folder ` +
+    'holding ztf/, lsst/ and expected/ (see data/alerts/README.md)')
   process.exit(1)
 }
 
