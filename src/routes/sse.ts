@@ -4,8 +4,9 @@
  *
  * Events: `event: alert` with `id:` = the item's cursor and `data:` = the item JSON;
  * `event: status` (started, streaming, warning, stalled, end_of_stream, closed);
- * `event: error` ({code, message}); `event: end` (then the server closes the response — a
- * client should not reconnect after it). A comment line `: heartbeat` every 20 s keeps proxies
+ * `event: error` ({code, message}); `event: end` after a bounded replay (`until`) is complete
+ * (then the server closes the response; a client should not reconnect after it — after any
+ * other close, stall or shutdown, an EventSource reconnects with Last-Event-ID by itself). A comment line `: heartbeat` every 20 s keeps proxies
  * from closing an idle stream. A reconnecting EventSource sends the last id back as
  * `Last-Event-ID`, which resumes exactly after the last alert received (it wins over `cursor`).
  *
@@ -81,7 +82,7 @@ export class SseStream {
       sink,
       items: async (records) => (await this.pipeline.process(records)).map((o) => o.kind === 'send' ? o.item : o.kind === 'filtered' ? FILTERED : HELD),
       isFinished: async () => await this.pipeline.untilReached(session),
-      onFinished: () => { this.end({ state: 'end_of_stream', end_of_stream: true, sent: this.pipeline.stats.sent, filtered: this.pipeline.stats.filtered, cursor: this.pipeline.cursor() }) },
+      onFinished: () => { this.end({ state: 'end_of_stream', end_of_stream: true, sent: this.pipeline.stats.sent, filtered: this.pipeline.stats.filtered, cursor: this.pipeline.cursor() }, true) },
       config: app.config,
       metrics: app.metrics,
       registry: app.sessions,
@@ -118,10 +119,14 @@ export class SseStream {
     this.res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)
   }
 
-  /** A last status (when given), `event: end`, then the response ends and the session closes. */
-  end (status: Record<string, unknown> | null): void {
+  /**
+   * A last status (when given), then the response ends and the session closes. `final`: an
+   * `event: end` first, telling the client not to reconnect (a bounded replay is complete);
+   * otherwise (stall, error, shutdown) an EventSource reconnects with Last-Event-ID by itself.
+   */
+  end (status: Record<string, unknown> | null, final = false): void {
     if (status !== null) this.event('status', { type: 'status', ...status })
-    this.event('end', { type: 'end' })
+    if (final) this.event('end', { type: 'end' })
     if (!this.res.writableEnded) this.res.end()
     this.stop('ended')
   }
