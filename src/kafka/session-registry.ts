@@ -10,6 +10,8 @@
  * - A REST request that finds its session but asks for a different `start` closes that session
  *   and opens a new one: the client explicitly asked to be repositioned. The same `start` (or
  *   none) keeps the session and its position.
+ * - A REST session found stuck (ClientSession.stuckReason: a consumer error, or pulled for long
+ *   without an assignment) is closed and replaced by a new one on the next request.
  * - A REST session unused for REST_SESSION_IDLE_SECONDS is closed (well before Kafka's
  *   max.poll.interval.ms evicts it from its group).
  * - MAX_SESSIONS and MAX_SESSIONS_PER_PRINCIPAL count every transport; above them: 429.
@@ -61,7 +63,9 @@ export class SessionRegistry {
   constructor (
     private readonly config: Config,
     private readonly metrics: GatewayMetrics,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    /** Test hooks: ClientSessionOptions.unassignedLimitMs for every session. */
+    private readonly testing: { unassignedLimitMs?: number } = {}
   ) {}
 
   /** Number of open sessions (all transports). */
@@ -82,6 +86,7 @@ export class SessionRegistry {
   async acquireRest (req: SessionRequest & { groupId: string }): Promise<SessionLease> {
     const key = SessionRegistry.restKey(req.principal, req.groupId, req.topics)
     let entry = this.rest.get(key)
+    let replaces: ClientSession | undefined
     if (entry !== undefined) {
       if (entry.busy) throw new KafkaError('FG_SESSION_BUSY', `group_id ${req.groupId} on these topics is serving another request; send one request at a time per group`)
       if ((req.start !== undefined && !sameStart(entry.session.start, req.start)) || req.resume !== undefined) {
@@ -94,13 +99,24 @@ export class SessionRegistry {
       } else if (entry.session.closed) {
         this.dropRest(entry)
         entry = undefined
+      } else {
+        const stuck = entry.session.stuckReason()
+        if (stuck !== null) {
+          // Nothing is lost: the new consumer starts from the group's commits (only what was delivered).
+          entry.session.log.warn({ reason: stuck }, 'REST session stuck: replacing it')
+          replaces = entry.session
+          this.dropRest(entry)
+          await entry.session.close()
+          entry = undefined
+          if (this.rest.has(key)) throw new KafkaError('FG_SESSION_BUSY', `group_id ${req.groupId} on these topics is serving another request; send one request at a time per group`)
+        }
       }
     }
     if (entry !== undefined) {
       this.markBusy(entry)
       return this.leaseOf(entry, false)
     }
-    const session = this.create('rest', req)
+    const session = this.create('rest', req, replaces)
     const created: RestEntry = { key, session, busy: true, idleTimer: null }
     this.rest.set(key, created)
     try {
@@ -138,7 +154,7 @@ export class SessionRegistry {
     clearTimeout(timer)
   }
 
-  private create (transport: Transport, req: SessionRequest): ClientSession {
+  private create (transport: Transport, req: SessionRequest, replaces?: ClientSession): ClientSession {
     if (this.shuttingDown) throw new KafkaError('FG_SHUTTING_DOWN', 'the gateway is shutting down; reconnect in a moment')
     if (this.all.size >= this.config.MAX_SESSIONS) {
       this.metrics.rejectedTotal.inc({ code: 'FG_TOO_MANY_SESSIONS' })
@@ -159,7 +175,9 @@ export class SessionRegistry {
       start: req.start,
       resume: req.resume,
       log: req.log ?? this.log,
-      metrics: this.metrics
+      metrics: this.metrics,
+      replaces,
+      unassignedLimitMs: this.testing.unassignedLimitMs
     })
     this.all.add(session)
     this.perPrincipal.set(name, mine + 1)

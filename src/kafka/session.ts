@@ -59,6 +59,13 @@ const WATERMARK_TIMEOUT_MS = 2000
 const ACCESS_CHECK_MS = 5000
 /** One OffsetFetch attempt of the access check (it waits for the group's coordinator). */
 const ACCESS_STEP_MS = 250
+/**
+ * A session pulled this long in total without its group answering with an assignment (2 ×
+ * session.timeout.ms, src/kafka/consumer-options.ts) is presumed stuck: a consumer can end a
+ * broker outage outside its group for good (a rebalance step lost or refused). Only time spent
+ * pulling counts: the group can only progress while consume calls serve its callbacks.
+ */
+const UNASSIGNED_LIMIT_MS = 60000
 
 export type Transport = 'rest' | 'ws' | 'sse'
 
@@ -119,6 +126,10 @@ export interface ClientSessionOptions {
   resume?: ReadonlyMap<string, ReadonlyMap<number, number>> | undefined
   log: FastifyBaseLogger
   metrics: GatewayMetrics
+  /** The stuck session this one replaces: partitions it positioned are not repositioned by `start` again. */
+  replaces?: ClientSession | undefined
+  /** Overrides UNASSIGNED_LIMIT_MS (tests). */
+  unassignedLimitMs?: number | undefined
 }
 
 type State = 'new' | 'opening' | 'open' | 'closed'
@@ -167,6 +178,13 @@ export class ClientSession {
   private assignment: TopicPartition[] = []
   private assignedWaiters: Array<() => void> = []
   private assignedOnce = false
+  /** No assignment since the session subscribed or its partitions were revoked. */
+  private awaitingAssignment = true
+  /** Time spent in pull() while awaitingAssignment. */
+  private unassignedPulledMs = 0
+  private readonly unassignedLimitMs: number
+  /** A rebalance error or failed rebalance step, or a fatal consumer error: the consumer cannot recover. */
+  private failure: unknown = null
   /** Next offset to commit, by partition, waiting for the next commit call. */
   private readonly toCommit = new Map<string, TopicPartitionOffset>()
   /** Next offset the client has not received yet, by partition (offset of the last delivered + 1). */
@@ -187,6 +205,8 @@ export class ClientSession {
     this.start = opts.start ?? (this.ephemeral ? { kind: 'latest' } : undefined)
     this.resume = opts.resume
     this.log = opts.log.child({ session: this.id, transport: this.transport, group: this.groupId })
+    this.unassignedLimitMs = opts.unassignedLimitMs ?? UNASSIGNED_LIMIT_MS
+    for (const key of opts.replaces?.positioned ?? []) this.positioned.add(key)
   }
 
   /** Runs one native call, registered so that teardown never disconnects while it is in flight. */
@@ -205,6 +225,20 @@ export class ClientSession {
 
   get closed (): boolean { return this.state === 'closed' }
   get isOpen (): boolean { return this.state === 'open' }
+
+  /**
+   * Why this open session cannot deliver any more and should be replaced by a new one (null
+   * while healthy): its consumer reported a rebalance or fatal error, or it was pulled for
+   * longer than the limit without its group assigning it anything (not even an empty
+   * assignment, which a member of a shared group may legitimately get). Closing it loses
+   * nothing: offsets are committed only after delivery.
+   */
+  stuckReason (): string | null {
+    if (this.state !== 'open') return null
+    if (this.failure !== null) return `consumer failed: ${this.failure instanceof Error ? this.failure.message : String(this.failure)}`
+    if (this.awaitingAssignment && this.unassignedPulledMs > this.unassignedLimitMs) return `no assignment from the group after ${this.unassignedPulledMs} ms of pulling`
+    return null
+  }
 
   /** Partitions assigned to this session's consumer now. */
   assignedPartitions (): TopicPartition[] { return this.assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition })) }
@@ -355,6 +389,8 @@ export class ClientSession {
         this.commitStartPositions(withStart.filter((tp): tp is TopicPartitionOffset => 'offset' in tp))
         this.assignment = assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition }))
         this.assignedOnce = true
+        this.awaitingAssignment = false
+        this.unassignedPulledMs = 0
         this.log.debug({ assignment: withStart }, 'partitions assigned')
         const waiters = this.assignedWaiters
         this.assignedWaiters = []
@@ -364,11 +400,16 @@ export class ClientSession {
         this.commitDelivered()
         consumer.unassign()
         this.assignment = []
+        this.awaitingAssignment = true
+        this.unassignedPulledMs = 0
         this.log.debug('partitions revoked')
       } else {
+        this.failure = err
         this.log.warn({ err }, 'rebalance error')
       }
     } catch (error) {
+      // librdkafka now waits for an assign/unassign that never comes: the consumer is stuck.
+      if (this.state !== 'closed') this.failure = error
       if (consumer.isConnected() && this.state !== 'closed') this.log.warn({ err: error }, 'rebalance handling failed')
     }
   }
@@ -440,13 +481,21 @@ export class ClientSession {
     const records: SessionRecord[] = []
     let bytes = 0
     let transientError: unknown = null
+    let since = Date.now()
+    const countUnassigned = (): void => {
+      const now = Date.now()
+      if (this.awaitingAssignment) this.unassignedPulledMs += now - since
+      since = now
+    }
     while (records.length < max && bytes < maxBytes && this.state === 'open' && signal?.aborted !== true) {
+      countUnassigned()
       let messages: Message[]
       try {
         messages = await this.consumeOnce(max - records.length)
         transientError = null
       } catch (err) {
         if (this.state !== 'open') break
+        if ((err as { code?: unknown }).code === E.ERR__FATAL) this.failure = err
         if (!isTransient(err)) throw kafkaError(err, 'reading from Kafka failed')
         transientError = err
         this.log.debug({ err }, 'transient consume error')
@@ -461,6 +510,7 @@ export class ClientSession {
       if (left <= 0) break
       if (messages.length === 0) await pause(Math.min(IDLE_PAUSE_MS, left), signal)
     }
+    countUnassigned()
     if (records.length === 0 && isConnectivity(transientError)) {
       throw kafkaError(transientError, 'Kafka cannot be reached')
     }

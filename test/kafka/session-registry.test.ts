@@ -61,3 +61,40 @@ test('idle REST sessions close; limits refuse with FG_TOO_MANY_SESSIONS; closeAl
   await assert.rejects(registry.openStream('ws', { principal: ANONYMOUS, groupId: null, topics: [topic], timeoutMs: 10000 }),
     (err: Error & { code?: string }) => err.code === 'FG_SHUTTING_DOWN')
 })
+
+test('a stuck REST session is replaced by a new one on the next request; a healthy one is kept', async (t) => {
+  const metrics = new GatewayMetrics()
+  const registry = new SessionRegistry(loadConfig({ KAFKA_BROKERS }), metrics, log, { unassignedLimitMs: 2000 })
+  t.after(() => registry.closeAll())
+  const topic = await createTopic(t, 'ftest_reg')
+  const groupId = uniqueName('group')
+  const first = await registry.acquireRest({ principal: ANONYMOUS, groupId, topics: [topic], timeoutMs: 10000 })
+  assert.ok(await assignedWhilePulling(first.session, 15000), 'the first member was assigned')
+  first.release()
+  // A second member of the same Kafka group (another principal: another REST session). The first
+  // is not pulled meanwhile, so the group's rebalance waits for it and never assigns the second.
+  const other = { name: 'someone-else', credentials: null }
+  const stuck = await registry.acquireRest({ principal: other, groupId, topics: [topic], timeoutMs: 10000 })
+  const deadline = Date.now() + 20000
+  while (stuck.session.stuckReason() === null && Date.now() < deadline) await stuck.session.pull(1, Date.now() + 500)
+  assert.notEqual(stuck.session.stuckReason(), null, 'the second session is stuck')
+  stuck.release()
+  const replaced = await registry.acquireRest({ principal: other, groupId, topics: [topic], timeoutMs: 10000 })
+  assert.equal(replaced.created, true)
+  assert.notEqual(replaced.session, stuck.session)
+  assert.equal(stuck.session.closed, true, 'the stuck session was closed')
+  assert.equal(replaced.session.stuckReason(), null)
+  replaced.release()
+  const kept = await registry.acquireRest({ principal: ANONYMOUS, groupId, topics: [topic], timeoutMs: 10000 })
+  assert.equal(kept.created, false)
+  assert.equal(kept.session, first.session)
+  kept.release()
+  assert.equal(registry.size, 2)
+})
+
+/** Pulls (an empty topic: nothing comes) until the group assigned the session something, or `ms` passed. */
+async function assignedWhilePulling (session: import('../../src/kafka/session.js').ClientSession, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (session.assignedPartitions().length === 0 && Date.now() < deadline) await session.pull(1, Date.now() + 300)
+  return session.assignedPartitions().length > 0
+}

@@ -166,3 +166,24 @@ test('a start position is committed for the group even when the session delivers
   await resumed.open(10000)
   assert.deepEqual(values(await pullN(resumed, 1)), ['new-0'], 'the next session without start begins at the requested start, not at earliest')
 })
+
+test('a session pulled for longer than its limit without an assignment reports itself stuck; an assigned one does not', async (t) => {
+  const topic = await createTopic(t, 'ftest_session')
+  await produce(topic, numbered('s', 1))
+  const groupId = uniqueName('group')
+  const assigned = sessionFor(t, { topics: [topic], groupId, unassignedLimitMs: 2000 })
+  await assigned.open(10000)
+  assert.equal(values(await pullN(assigned, 1)).length, 1)
+  // `assigned` is not pulled any more: it never serves the revoke of the rebalance that a second
+  // member starts, so the group waits for it (up to max.poll.interval.ms) and never assigns the second.
+  const waiting = sessionFor(t, { topics: [topic], groupId, unassignedLimitMs: 2000 })
+  await waiting.open(10000)
+  assert.equal(waiting.stuckReason(), null, 'not stuck before it was pulled')
+  const deadline = Date.now() + 20000
+  while (waiting.stuckReason() === null && Date.now() < deadline) await waiting.pull(1, Date.now() + 500)
+  assert.match(waiting.stuckReason() ?? '', /no assignment from the group/)
+  assert.deepEqual(waiting.assignedPartitions(), [])
+  assert.equal(assigned.stuckReason(), null, 'a session with an assignment is not stuck')
+  await waiting.close()
+  assert.equal(waiting.stuckReason(), null, 'a closed session is not reported')
+})
