@@ -59,7 +59,7 @@ export function figuresMarkdown (body: object): string {
   }
   const fanout = cases.fanout as { points?: Array<{ clients: number, total: SummaryLike | null, per_client: SummaryLike | null }> } | undefined
   for (const p of fanout?.points ?? []) {
-    lines.push(`| gateway WebSocket fan-out, ${p.clients} clients: total (per client) | ${spread(p.total)} (${p.per_client?.median ?? '–'}) | |`)
+    lines.push(`| gateway WebSocket fan-out, ${p.clients} client${p.clients === 1 ? '' : 's'}: total (per client) | ${spread(p.total)} (${p.per_client?.median ?? '–'}) | |`)
   }
   lines.push('')
   const latency = cases.latency as { rate?: number, p50?: number | null, p90?: number | null, p99?: number | null, max?: number | null, error?: string } | undefined

@@ -31,7 +31,8 @@ def throughput_rows(results):
     ]
     for point in (cases.get("fanout") or {}).get("points", []):
         if point.get("total"):
-            rows.append(("gateway WS fan-out, {} clients (total)".format(point["clients"]), point["total"]))
+            plural = "" if point["clients"] == 1 else "s"
+            rows.append(("gateway WS fan-out, {} client{} (total)".format(point["clients"], plural), point["total"]))
     return [(label, summary) for label, summary in rows if summary]
 
 
@@ -124,6 +125,8 @@ def draw_sessions(ax, results):
         ),
         fontsize=9,
     )
+    if sessions.get("error"):
+        ax.text(0.02, 0.02, "not reached: " + sessions["error"][:70], transform=ax.transAxes, fontsize=7, color="red")
     lines = ax.get_lines() + twin.get_lines()
     ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper left")
 
