@@ -147,7 +147,8 @@ export class StreamPump {
       }
       this.stalledSince = null
       const room = Math.floor((bound - buffered) / this.avgItemBytes)
-      const records = await session.pull(Math.max(1, Math.min(MAX_BATCH, room)), Date.now() + PULL_WAIT_MS)
+      // A live stream sends what is there at once rather than waiting to fill a batch (latency).
+      const records = await session.pull(Math.max(1, Math.min(MAX_BATCH, room)), Date.now() + PULL_WAIT_MS, undefined, Infinity, true)
       if (this.running) announce()
       if (records.length > 0) await this.sendAll(records)
       if (await this.finished()) return

@@ -96,10 +96,11 @@ export class WsStream {
       sendItem: (item, written) => {
         // format=avro: a binary frame (header length, header JSON, Avro value bytes) as it is.
         if (typeof item !== 'string') { socket.send(item, { binary: true }, written); return item.length }
-        // The item is a JSON object: `{"type":"alert",` + its members, not re-serialised.
-        const frame = `{"type":"alert",${item.slice(1)}`
-        socket.send(frame, written)
-        return Buffer.byteLength(frame)
+        // The item is a JSON object: `{"type":"alert",` + its members, not re-serialised, and
+        // encoded to UTF-8 once (ws would encode a string again after we measured it).
+        const frame = Buffer.from(`{"type":"alert",${item.slice(1)}`)
+        socket.send(frame, { binary: false }, written)
+        return frame.length
       },
       sendStatus: (status) => { this.sendStatus(status) }
     }
