@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox'
 import { BadParameter } from '../errors.js'
 import { compileFilter, FILTER_PARAMETER_DESCRIPTION, type AlertPredicate } from '../filter/index.js'
 import { assertCursorTopics, CURSOR_PARAMETER_DESCRIPTION, resumePositions, type Positions } from '../cursor/index.js'
-import { parseStart } from '../routes/params.js'
+import { parseStart, single, type Query } from '../routes/params.js'
 import type { StartPosition } from '../kafka/session.js'
 
 export type ItemFormat = 'json' | 'avro'
@@ -41,15 +41,6 @@ export const featureQuery = {
   until: Type.Optional(Type.String({ description: UNTIL_PARAMETER_DESCRIPTION, examples: ['2026-03-24T00:00:00Z'] })),
   cursor: Type.Optional(Type.String({ description: CURSOR_PARAMETER_DESCRIPTION })),
   format: Type.Optional(Type.String({ description: FORMAT_PARAMETER_DESCRIPTION, examples: ['json', 'avro'] }))
-}
-
-type Query = Record<string, unknown>
-
-function single (query: Query, name: string): string | undefined {
-  const value = query[name]
-  if (value === undefined) return undefined
-  if (Array.isArray(value)) throw new BadParameter(`${name} is given ${value.length} times; give it once`)
-  return String(value)
 }
 
 export function parseUntil (query: Query, start: StartPosition | undefined): number | null {

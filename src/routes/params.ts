@@ -61,9 +61,10 @@ export type PollQueryType = Static<typeof PollQuery>
 export type ConsumeQueryType = Static<typeof ConsumeQuery>
 export type StreamQueryType = Static<typeof StreamQuery>
 
-type Query = Record<string, unknown>
+export type Query = Record<string, unknown>
 
-function single (query: Query, name: string): string | undefined {
+/** The one value of a query parameter; a parameter given twice is an error, not a guess. */
+export function single (query: Query, name: string): string | undefined {
   const value = query[name]
   if (value === undefined) return undefined
   if (Array.isArray(value)) throw new BadParameter(`${name} is given ${value.length} times; give it once`)
@@ -88,6 +89,9 @@ export function parseGroupId (query: Query, required: boolean): string | null {
     if (required) throw new BadParameter('group_id is required: the Kafka consumer group that remembers where you are, e.g. group_id=my-group')
     return null
   }
+  // librdkafka treats a blank group.id as unset, and a padded one is not the group the user means.
+  if (raw.trim() === '') throw new BadParameter('group_id is blank: give the name of your consumer group, e.g. group_id=my-group')
+  if (raw !== raw.trim()) throw new BadParameter(`group_id ${JSON.stringify(raw)} starts or ends with white space; remove it`)
   if (raw.length > MAX_GROUP_ID_LENGTH) throw new BadParameter(`group_id is ${raw.length} characters long; at most ${MAX_GROUP_ID_LENGTH}`)
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(raw)) throw new BadParameter('group_id contains control characters')

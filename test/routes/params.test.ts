@@ -34,6 +34,9 @@ const bad: Array<[string, string, RegExp]> = [
   ['/poll', 'topics=a/b&group_id=g', /not a valid Kafka topic name/],
   ['/poll', 'topics=TOPIC', /group_id is required/],
   ['/poll', 'topics=TOPIC&group_id=fink-gateway-tmp-1', /reserved/],
+  ['/poll', 'topics=TOPIC&group_id=%20', /group_id is blank/],
+  ['/poll', 'topics=TOPIC&group_id=%20g', /starts or ends with white space/],
+  ['/topics/TOPIC/offsets', 'group_id=%20', /group_id is blank/],
   ['/poll', 'topics=TOPIC&group_id=g&timeout=abc', /timeout="abc" is not a number of seconds/],
   ['/poll', 'topics=TOPIC&group_id=g&timeout=-1', /not a number of seconds/],
   ['/poll', 'topics=TOPIC&group_id=g&timeout=61', /above the maximum of 60/],
@@ -52,7 +55,7 @@ test('every bad parameter gets 400 FG_BAD_PARAMETER with a message naming it, be
   const app = await buildApp(t, { MAX_TIMEOUT_SECONDS: '60', MAX_NUM_ALERTS: '1000' })
   const topic = await createTopic(t, 'ftest_params')
   for (const [path, query, message] of bad) {
-    const res = await app.inject({ method: 'GET', url: `${path}?${query.replace('TOPIC', topic)}` })
+    const res = await app.inject({ method: 'GET', url: `${path.replace('TOPIC', topic)}?${query.replace('TOPIC', topic)}` })
     assert.equal(res.statusCode, 400, `${path}?${query}: ${res.body}`)
     const body = res.json() as { code: string, message: string, statusCode: number, error: string }
     assert.equal(body.code, 'FG_BAD_PARAMETER', query)
