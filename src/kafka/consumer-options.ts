@@ -49,7 +49,9 @@ export function gatewayGroupId (config: Config, credentials: KafkaCredentials, n
 }
 
 /** Largest alert we expect is ~80 KB; a fetch of 4 MB holds about fifty of them. */
-const FETCH_BYTES = 4 * 1024 * 1024
+export const FETCH_BYTES = 4 * 1024 * 1024
+/** librdkafka's `fetch.max.bytes`: one fetch response in flight per broker connection. */
+export const FETCH_MAX_BYTES = 2 * FETCH_BYTES
 
 /**
  * One client session's consumer. Offsets are stored and committed by the session after
@@ -83,7 +85,7 @@ export function consumerOptions (config: Config, opts: {
     'queued.min.messages': 1000,
     'fetch.message.max.bytes': FETCH_BYTES,
     'max.partition.fetch.bytes': FETCH_BYTES,
-    'fetch.max.bytes': 2 * FETCH_BYTES,
+    'fetch.max.bytes': FETCH_MAX_BYTES,
     'fetch.wait.max.ms': 100,
     'fetch.queue.backoff.ms': 20,
     'fetch.error.backoff.ms': 100

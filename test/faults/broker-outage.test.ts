@@ -4,7 +4,9 @@
  * delivered in total). After the broker is back, every session delivers again within 60 s;
  * every produced offset reaches every group at least once; an offset comes twice only if it
  * was not yet committed when the broker stopped; after a full GC the gateway's JS heap is back
- * within 10 % of before, its steady-state RSS under the same load within 25 % (RSS_TOLERANCE).
+ * within 10 % of before, and its steady-state RSS under the same load grows by no more than the
+ * native memory the configuration allows the 20 consumers (nativeBudgetMB: prefetch queue and
+ * one fetch each), which glibc may keep mapped after the catch-up (RELIABILITY.md).
  *
  * Needs the project's own local Kafka (scripts/kafka.ts) — it stops and starts that broker —
  * so it runs only when KAFKA_BROKERS is that broker (as `npm run test:faults` sets it).
@@ -16,7 +18,7 @@ import { KAFKA_BROKERS, uniqueName } from '../helpers/app.js'
 import { createTopic } from '../kafka/kafka-helpers.js'
 import { LOCAL_PLAINTEXT, kafkaStatus, startKafka, stopKafka } from '../../scripts/kafka.js'
 import {
-  ALLOCATOR_ENV, RateProducer, Received, RestReader, WsReader, collectGarbage, loadAlerts, reportFigures, spawnGateway, steadySample, topicOffsets, waitFor,
+  ALLOCATOR_ENV, RateProducer, Received, RestReader, WsReader, collectGarbage, loadAlerts, nativeBudgetMB, reportFigures, spawnGateway, steadySample, topicOffsets, waitFor,
   type PartitionOffsets
 } from '../helpers/faults.js'
 
@@ -31,7 +33,6 @@ const RESUME_BOUND_MS = 60000
  * over three runs, so RSS is held to 25 % (RELIABILITY.md).
  */
 const HEAP_TOLERANCE = 0.10
-const RSS_TOLERANCE = 0.25
 
 async function withoutBrokersEnv<T> (f: () => Promise<T>): Promise<T> {
   // startKafka() starts nothing when KAFKA_BROKERS is set: it is this very broker here
@@ -150,6 +151,7 @@ test('broker stopped for 30 s under 20 reading sessions: all deliver again, noth
     assert.equal(s.missing, 0, `${s.name} lost ${s.missing} alerts`)
     assert.equal(s.duplicatesOfCommitted, 0, `${s.name} got ${s.duplicatesOfCommitted} alerts again that were committed before the stop`)
   }
-  assert.ok(rssChange <= RSS_TOLERANCE, `RSS ${before.rssMB} MB before, ${after.rssMB} MB after`)
+  const rssBudgetMB = nativeBudgetMB(perSession.length)
+  assert.ok(after.rssMB - before.rssMB <= rssBudgetMB, `RSS ${before.rssMB} MB before, ${after.rssMB} MB after: more than the ${rssBudgetMB} MB the consumers' buffers may hold`)
   assert.ok(heapAfter.heapUsedMB <= heapBefore.heapUsedMB * (1 + HEAP_TOLERANCE), `JS heap after GC ${heapBefore.heapUsedMB} MB before, ${heapAfter.heapUsedMB} MB after`)
 })

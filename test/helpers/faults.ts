@@ -15,6 +15,8 @@ import rdkafka from 'node-rdkafka'
 import WebSocket from 'ws'
 import { readAvroFile } from '../../src/avro/index.js'
 import { KAFKA_BROKERS } from './app.js'
+import { loadConfig } from '../../src/config.js'
+import { FETCH_MAX_BYTES } from '../../src/kafka/consumer-options.js'
 
 export const root = join(import.meta.dirname, '..', '..')
 export const ZTF_FILES = ['ZTF19acihgng.avro', 'ZTF19acxxwrs.avro', 'ZTF19acyfkzd.avro', 'ZTF19acyjzeo.avro']
@@ -28,6 +30,18 @@ export const ZTF_FILES = ['ZTF19acihgng.avro', 'ZTF19acxxwrs.avro', 'ZTF19acyfkz
  * of the fault tests show retention (RELIABILITY.md has figures with and without).
  */
 export const ALLOCATOR_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' }
+
+/**
+ * Native memory that the configuration lets librdkafka use for one consumer: its prefetch queue
+ * (CONSUMER_QUEUE_KBYTES, default) and one fetch response in flight (fetch.max.bytes). Freed
+ * fetch buffers can stay mapped in glibc's arenas even with ALLOCATOR_ENV, so RSS differences
+ * are judged against this budget (bounded memory), while the JS heap after a full GC, threads
+ * and descriptors are the leak checks proper.
+ */
+export function nativeBudgetMB (consumers: number): number {
+  const queueBytes = loadConfig({}).CONSUMER_QUEUE_KBYTES * 1024
+  return consumers * (queueBytes + FETCH_MAX_BYTES) / (1024 * 1024)
+}
 
 /** Prints one compact JSON line of figures and appends it to test-results/reliability.json. */
 export function reportFigures (test: string, figures: Record<string, unknown>): void {
