@@ -477,6 +477,11 @@ export class ClientSession {
     try {
       const queued = await this.native<Message[]>((done) => { consumer.consume(max - 1, done) })
       return queued.length === 0 ? first : first.concat(queued)
+    } catch (err) {
+      // The first message left librdkafka already: hand it on (dropping it could let a later
+      // commit skip it); the error comes back on the next call if it lasts.
+      this.log.debug({ err }, 'consume of the queued messages failed; returning the first')
+      return first
     } finally {
       consumer.setDefaultConsumeTimeout(CONSUME_WAIT_MS)
     }

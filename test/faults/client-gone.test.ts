@@ -48,9 +48,16 @@ test('client gone mid-response or before its ack: those alerts come again', { ti
   const query = `topics=${topic}&group_id=${restGroup}&num_alerts=${n}&timeout=10`
   const cut = await cutOffConsume(gw.port, `/consume?${query}`, 65536)
   assert.equal(cut.status, 200)
-  const again = await get(gw.port, `/consume?${query}`)
-  assert.equal(again.status, 200)
-  const redeliveredRest = (JSON.parse(again.body) as { alerts: Array<{ offset: number }> }).alerts.map((a) => a.offset)
+  // One response holds at most MAX_RESPONSE_RECORD_BYTES (16 MB) of alerts: read them back over
+  // as many responses as that takes; each must go on where the last one ended.
+  const redeliveredRest: number[] = []
+  while (redeliveredRest.length < n) {
+    const again = await get(gw.port, `/consume?${query}`)
+    assert.equal(again.status, 200)
+    const offsets = (JSON.parse(again.body) as { alerts: Array<{ offset: number }> }).alerts.map((a) => a.offset)
+    assert.ok(offsets.length > 0, `the re-read stopped after ${redeliveredRest.length} of ${n} alerts`)
+    redeliveredRest.push(...offsets)
+  }
   assert.deepEqual(redeliveredRest, Array.from({ length: n }, (_, i) => i), 'every alert of the cut-off response comes again, in order')
   // and once delivered in full they are committed: nothing more comes
   const after = await get(gw.port, `/consume?${query.replace('timeout=10', 'timeout=2')}`)
