@@ -37,6 +37,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { GatewayMetrics } from '../metrics.js'
 import type { Principal } from '../auth/principal.js'
+import type { KafkaRecord } from '../avro/index.js'
 import { consumerOptions, gatewayGroupId } from './consumer-options.js'
 import { KafkaError, isTransient, kafkaError } from './errors.js'
 
@@ -80,14 +81,8 @@ export function sameStart (a: StartPosition | undefined, b: StartPosition | unde
   return a.kind !== 'time' || a.ms === (b as { ms: number }).ms
 }
 
-/** A Kafka message as the decoder takes it (structurally src/avro's KafkaRecord). */
-export interface SessionRecord {
-  topic: string
-  partition: number
-  offset: number
-  timestamp: number | undefined
-  key: Buffer | null | undefined
-  value: Buffer | null | undefined
+/** A Kafka message as the decoder takes it, with its size for the transports' byte bounds. */
+export interface SessionRecord extends KafkaRecord {
   size: number
 }
 
